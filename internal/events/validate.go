@@ -1,0 +1,289 @@
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits on a command (DESIGN.md §3).
+const (
+	MaxPayloadBytes = 64 << 10
+	MaxLicenses     = 50
+	MaxIDLength     = 200
+	MaxUserBytes    = 256
+	// MaxFieldBytes bounds every other string of a command.
+	MaxFieldBytes = 1024
+)
+
+// ValidationError says why a command was refused. Code is CodeInvalidCommand
+// or CodeUnknownVendor; Message names the offending field.
+type ValidationError struct {
+	Code    string
+	Message string
+}
+
+func (e *ValidationError) Error() string { return e.Message }
+
+func invalid(format string, args ...any) *ValidationError {
+	return &ValidationError{Code: CodeInvalidCommand, Message: fmt.Sprintf(format, args...)}
+}
+
+// wireCommand mirrors Command with every attribute optional, so that a missing
+// attribute can be told from an empty one.
+type wireCommand struct {
+	SpecVersion     *string         `json:"specversion"`
+	Type            *string         `json:"type"`
+	Source          *string         `json:"source"`
+	ID              *string         `json:"id"`
+	Time            *string         `json:"time"`
+	DataContentType *string         `json:"datacontenttype"`
+	RedriveOf       *string         `json:"redriveof"`
+	Data            json.RawMessage `json:"data"`
+}
+
+// DecodeCommand decodes and validates a command published on subject. On
+// failure it returns a *ValidationError and whatever of the command could be
+// decoded, so that the failure can name the command.
+func DecodeCommand(subject string, payload []byte) (Command, error) {
+	var cmd Command
+	if len(payload) > MaxPayloadBytes {
+		return cmd, invalid("payload is %d bytes, over the %d-byte limit", len(payload), MaxPayloadBytes)
+	}
+	trimmed := bytes.TrimSpace(payload)
+	if len(trimmed) == 0 {
+		return cmd, invalid("payload is empty: want a CloudEvents JSON object")
+	}
+	if trimmed[0] != '{' {
+		if !json.Valid(trimmed) {
+			return cmd, invalid("payload is not valid JSON")
+		}
+		return cmd, invalid("payload is not a JSON object: want a CloudEvents event")
+	}
+	var w wireCommand
+	if err := json.Unmarshal(trimmed, &w); err != nil {
+		return cmd, jsonError("", err)
+	}
+	fill(&cmd, &w)
+	if err := checkEnvelope(subject, &cmd, &w); err != nil {
+		return cmd, err
+	}
+	if err := decodeData(w.Data, &cmd.Data); err != nil {
+		return cmd, err
+	}
+	return cmd, checkData(&cmd)
+}
+
+func fill(cmd *Command, w *wireCommand) {
+	str := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	cmd.SpecVersion = str(w.SpecVersion)
+	cmd.Type = str(w.Type)
+	cmd.Source = str(w.Source)
+	cmd.ID = str(w.ID)
+	cmd.DataContentType = str(w.DataContentType)
+	cmd.RedriveOf = str(w.RedriveOf)
+	if w.Time != nil {
+		cmd.Time, _ = time.Parse(time.RFC3339Nano, *w.Time)
+	}
+	// Best effort, so that a failure can still say which vendor and user it
+	// concerned; errors are reported by decodeData.
+	_ = json.Unmarshal(w.Data, &cmd.Data)
+	if !validID(cmd.ID) {
+		cmd.ID = ""
+	}
+}
+
+func checkEnvelope(subject string, cmd *Command, w *wireCommand) error {
+	if w.SpecVersion == nil {
+		return invalid("not a CloudEvents event: specversion is missing")
+	}
+	if cmd.SpecVersion != SpecVersion {
+		return invalid("specversion %q is not supported: want %q", cmd.SpecVersion, SpecVersion)
+	}
+	if w.ID == nil || *w.ID == "" {
+		return invalid("id is missing")
+	}
+	if !validID(*w.ID) {
+		return invalid("id must be 1 to %d printable characters", MaxIDLength)
+	}
+	if w.Source == nil || *w.Source == "" {
+		return invalid("source is missing")
+	}
+	if err := checkString("source", cmd.Source, MaxFieldBytes); err != nil {
+		return err
+	}
+	if w.Type == nil || *w.Type == "" {
+		return invalid("type is missing")
+	}
+	if !isCommandType(cmd.Type) {
+		return invalid("type %q is not a command type: want one of %s", clip(cmd.Type), strings.Join(CommandSubjects, ", "))
+	}
+	if cmd.Type != subject {
+		return invalid("type %q does not match subject %q", cmd.Type, subject)
+	}
+	if w.Time != nil {
+		if _, err := time.Parse(time.RFC3339Nano, *w.Time); err != nil {
+			return invalid("time %q is not an RFC 3339 timestamp", clip(*w.Time))
+		}
+	}
+	if w.DataContentType != nil && !strings.HasPrefix(*w.DataContentType, DataContentType) {
+		return invalid("datacontenttype %q is not supported: want %q", clip(*w.DataContentType), DataContentType)
+	}
+	if w.RedriveOf != nil && !validID(*w.RedriveOf) {
+		return invalid("redriveof must be 1 to %d printable characters", MaxIDLength)
+	}
+	if len(w.Data) == 0 || string(w.Data) == "null" {
+		return invalid("data is missing")
+	}
+	return nil
+}
+
+func decodeData(raw json.RawMessage, data *CommandData) error {
+	*data = CommandData{}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(data); err != nil {
+		return jsonError("data.", err)
+	}
+	return nil
+}
+
+func checkData(cmd *Command) error {
+	d := &cmd.Data
+	if d.Vendor == "" {
+		return invalid("data.vendor is missing")
+	}
+	if !KnownVendor(d.Vendor) {
+		return &ValidationError{Code: CodeUnknownVendor, Message: fmt.Sprintf(
+			"data.vendor %q is not one of %s", clip(d.Vendor), strings.Join(Vendors, ", "))}
+	}
+	if err := checkString("data.account", d.Account, MaxUserBytes); err != nil {
+		return err
+	}
+	if err := checkString("data.reason", d.Reason, MaxFieldBytes); err != nil {
+		return err
+	}
+	if d.User == "" && cmd.Type != SubjectList {
+		return invalid("data.user is missing: %s needs the vendor's user id", cmd.Type)
+	}
+	if err := checkString("data.user", d.User, MaxUserBytes); err != nil {
+		return err
+	}
+	if cmd.Type == SubjectList {
+		d.Licenses = nil // ignored for list
+		return nil
+	}
+	if len(d.Licenses) == 0 && cmd.Type == SubjectAssign {
+		return invalid("data.licenses is empty: license.assign needs at least one license code")
+	}
+	if len(d.Licenses) > MaxLicenses {
+		return invalid("data.licenses has %d codes, over the limit of %d", len(d.Licenses), MaxLicenses)
+	}
+	seen := make(map[string]bool, len(d.Licenses))
+	for i, code := range d.Licenses {
+		field := fmt.Sprintf("data.licenses[%d]", i)
+		if code == "" {
+			return invalid("%s is empty", field)
+		}
+		if err := checkString(field, code, MaxUserBytes); err != nil {
+			return err
+		}
+		if seen[code] {
+			return invalid("%s %q is listed twice", field, code)
+		}
+		seen[code] = true
+	}
+	return nil
+}
+
+func checkString(field, s string, max int) error {
+	if len(s) > max {
+		return invalid("%s is %d bytes, over the limit of %d", field, len(s), max)
+	}
+	if !utf8.ValidString(s) {
+		return invalid("%s is not valid UTF-8", field)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return invalid("%s contains a control character", field)
+		}
+	}
+	return nil
+}
+
+func validID(id string) bool {
+	if id == "" || utf8.RuneCountInString(id) > MaxIDLength || !utf8.ValidString(id) {
+		return false
+	}
+	for _, r := range id {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func isCommandType(t string) bool {
+	for _, s := range CommandSubjects {
+		if s == t {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonError turns a decoding error into a message that names the field.
+func jsonError(prefix string, err error) *ValidationError {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return invalid("payload is not valid JSON: %s at byte %d", syn.Error(), syn.Offset)
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return invalid("%s must be a JSON object, not %s", strings.TrimSuffix(prefix, ".")+"", typ.Value)
+		}
+		return invalid("%s%s must be a %s, not %s", prefix, field, jsonKind(typ.Type.Kind().String()), typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return invalid("%s%s is not a known field", prefix, strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`))
+	}
+	return invalid("%spayload is not valid JSON: %v", prefix, err)
+}
+
+func jsonKind(kind string) string {
+	switch kind {
+	case "slice":
+		return "list"
+	case "struct", "map":
+		return "object"
+	case "bool":
+		return "boolean"
+	}
+	return kind
+}
+
+// clip shortens a value quoted in a message, so that a hostile payload cannot
+// make the message itself huge.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	for i := max; i > 0; i-- {
+		if utf8.RuneStart(s[i]) {
+			return s[:i] + "…"
+		}
+	}
+	return ""
+}

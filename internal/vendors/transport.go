@@ -1,0 +1,193 @@
+package vendors
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Limits bound how hard seatkeeper drives one vendor.
+type Limits struct {
+	// RatePerSecond is the request rate (token bucket); 0 means unlimited.
+	RatePerSecond float64
+	// Burst is the bucket size; 0 means 1.
+	Burst int
+	// MaxConcurrency caps requests in flight; 0 means unlimited.
+	MaxConcurrency int
+	// RequestTimeout bounds one HTTP exchange, body included; 0 means 30 s.
+	RequestTimeout time.Duration
+	// MaxRetryAfter caps how long a Retry-After may pause the vendor; 0
+	// means 5 minutes.
+	MaxRetryAfter time.Duration
+}
+
+// Observer is told of every vendor HTTP exchange. status is the HTTP status,
+// or "error" when no answer came.
+type Observer interface {
+	ObserveVendorRequest(vendor, op, status string, elapsed time.Duration)
+}
+
+type opKey struct{}
+
+// WithOp labels the requests made with ctx as operation op (for metrics).
+func WithOp(ctx context.Context, op string) context.Context {
+	return context.WithValue(ctx, opKey{}, op)
+}
+
+func opOf(r *http.Request) string {
+	if op, ok := r.Context().Value(opKey{}).(string); ok {
+		return op
+	}
+	return r.Method
+}
+
+// Transport is an http.RoundTripper for one vendor. It enforces the vendor's
+// rate limit and concurrency cap and, once the vendor has answered 429 or 503
+// with Retry-After, holds back every request to that vendor until the
+// announced time. Other vendors have their own Transport and are unaffected.
+type Transport struct {
+	vendor   string
+	next     http.RoundTripper
+	limiter  *rate.Limiter
+	slots    chan struct{}
+	maxPause time.Duration
+	observer Observer
+
+	mu        sync.Mutex
+	notBefore time.Time
+}
+
+// NewHTTPClient returns an HTTP client for vendor whose transport enforces
+// lim. observer may be nil.
+func NewHTTPClient(vendor string, lim Limits, observer Observer) *http.Client {
+	t := NewTransport(vendor, lim, observer)
+	timeout := lim.RequestTimeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	return &http.Client{Transport: t, Timeout: timeout}
+}
+
+// NewTransport returns the Transport of NewHTTPClient.
+func NewTransport(vendor string, lim Limits, observer Observer) *Transport {
+	idle := lim.MaxConcurrency
+	if idle <= 0 {
+		idle = 64
+	}
+	base := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          idle * 2,
+		MaxIdleConnsPerHost:   idle,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	t := &Transport{vendor: vendor, next: base, observer: observer, maxPause: lim.MaxRetryAfter}
+	if t.maxPause == 0 {
+		t.maxPause = 5 * time.Minute
+	}
+	if lim.RatePerSecond > 0 {
+		burst := lim.Burst
+		if burst <= 0 {
+			burst = 1
+		}
+		t.limiter = rate.NewLimiter(rate.Limit(lim.RatePerSecond), burst)
+	}
+	if lim.MaxConcurrency > 0 {
+		t.slots = make(chan struct{}, lim.MaxConcurrency)
+	}
+	return t
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	ctx := r.Context()
+	if err := t.waitPause(ctx); err != nil {
+		return nil, err
+	}
+	if t.slots != nil {
+		select {
+		case t.slots <- struct{}{}:
+			defer func() { <-t.slots }()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	// A pause may have begun while this request waited for a slot.
+	if err := t.waitPause(ctx); err != nil {
+		return nil, err
+	}
+	if t.limiter != nil {
+		if err := t.limiter.Wait(ctx); err != nil {
+			return nil, err
+		}
+	}
+	start := time.Now()
+	resp, err := t.next.RoundTrip(r)
+	status := "error"
+	if err == nil {
+		status = strconv.Itoa(resp.StatusCode)
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			t.Pause(ParseRetryAfter(resp.Header, time.Now()))
+		}
+	}
+	if t.observer != nil {
+		t.observer.ObserveVendorRequest(t.vendor, opOf(r), status, time.Since(start))
+	}
+	return resp, err
+}
+
+// Pause holds back every request to the vendor for d (capped), unless a
+// longer pause is already in force. Adapters call it for a rate-limit answer
+// that does not arrive as HTTP 429.
+func (t *Transport) Pause(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	if d > t.maxPause {
+		d = t.maxPause
+	}
+	until := time.Now().Add(d)
+	t.mu.Lock()
+	if until.After(t.notBefore) {
+		t.notBefore = until
+	}
+	t.mu.Unlock()
+}
+
+// PausedUntil returns when the current pause ends (zero or past: none).
+func (t *Transport) PausedUntil() time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.notBefore
+}
+
+func (t *Transport) waitPause(ctx context.Context) error {
+	for {
+		wait := time.Until(t.PausedUntil())
+		if wait <= 0 {
+			return nil
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		}
+	}
+}
+
+// CloseIdleConnections closes the idle connections of the underlying transport.
+func (t *Transport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
