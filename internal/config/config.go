@@ -1,0 +1,84 @@
+// Package config loads seatkeeper's configuration from the environment with
+// envconfig, adding what envconfig lacks: secrets that can come from files
+// (NAME_FILE) and that print masked.
+package config
+
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// Secret is a configuration value that must never be printed. Its String
+// and MarshalText show only whether it is set.
+type Secret string
+
+// String returns a mask.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "******"
+}
+
+// MarshalText masks the secret in JSON and text encodings.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Reveal returns the secret's value, for the one place that sends it.
+func (s Secret) Reveal() string { return string(s) }
+
+// Process fills spec (a pointer to a struct with envconfig tags) from the
+// environment variables prefixed with prefix (as envconfig does), then fills
+// every empty Secret field NAME from the file named by NAME_FILE.
+func Process(prefix string, spec any) error {
+	if err := envconfig.Process(prefix, spec); err != nil {
+		return err
+	}
+	return fillSecretFiles(prefix, reflect.ValueOf(spec).Elem())
+}
+
+var secretType = reflect.TypeOf(Secret(""))
+
+func fillSecretFiles(prefix string, v reflect.Value) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f, fv := t.Field(i), v.Field(i)
+		if f.Type.Kind() == reflect.Struct && f.Anonymous {
+			if err := fillSecretFiles(prefix, fv); err != nil {
+				return err
+			}
+			continue
+		}
+		if f.Type != secretType || fv.String() != "" {
+			continue
+		}
+		name := envName(prefix, f)
+		path := os.Getenv(name + "_FILE")
+		if path == "" {
+			continue
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			// The path is not a secret; the file's contents are.
+			return fmt.Errorf("%s_FILE: %w", name, err)
+		}
+		fv.SetString(strings.TrimRight(string(b), "\r\n"))
+	}
+	return nil
+}
+
+// envName returns the variable envconfig reads for field f: an explicit
+// split_words:"false" name under the prefix, unless ignored by "ignored".
+func envName(prefix string, f reflect.StructField) string {
+	name := f.Tag.Get("envconfig")
+	if name == "" {
+		name = strings.ToUpper(f.Name)
+	}
+	if prefix == "" {
+		return strings.ToUpper(name)
+	}
+	return strings.ToUpper(prefix + "_" + name)
+}
