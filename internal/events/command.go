@@ -5,12 +5,12 @@ import "time"
 // Command is a license command: a CloudEvents 1.0 event in structured JSON mode
 // published on license.assign, license.release or license.list.
 type Command struct {
-	SpecVersion     string      `json:"specversion"`
-	Type            string      `json:"type"`
-	Source          string      `json:"source"`
-	ID              string      `json:"id"`
-	Time            time.Time   `json:"time,omitzero"`
-	DataContentType string      `json:"datacontenttype,omitempty"`
+	SpecVersion     string    `json:"specversion"`
+	Type            string    `json:"type"`
+	Source          string    `json:"source"`
+	ID              string    `json:"id"`
+	Time            time.Time `json:"time,omitzero"`
+	DataContentType string    `json:"datacontenttype,omitempty"`
 	// RedriveOf is a CloudEvents extension attribute: the id of the failed
 	// command this one re-submits.
 	RedriveOf string      `json:"redriveof,omitempty"`
