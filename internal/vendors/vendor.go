@@ -4,6 +4,22 @@
 // enforces each vendor's rate limit and concurrency cap, and the Registry the
 // worker builds from configuration. Adapters live in sub-packages and import
 // this one; this package imports none of them.
+//
+// Every adapter package internal/vendors/<name> has the same shape, so that
+// the worker wires them alike:
+//
+//	type Config struct{ ... }                // envconfig fields without the prefix; secrets as config.Secret;
+//	                                         // RateLimit (RATE_LIMIT) and MaxConcurrency (MAX_CONCURRENCY)
+//	func (c Config) Configured() bool        // the required settings are present
+//	func (c Config) Validate() error         // names the variable, never the secret
+//	func (c Config) Limits() vendors.Limits
+//	func New(cfg Config, hc *http.Client) (*Client, error) // hc nil: NewHTTPClient(name, cfg.Limits(), nil)
+//
+// Its fake, internal/vendors/<name>/<name>test, has New(Options) *Server and
+// NewServer(t, Options) *Server, exported credentials and demo ids
+// (Options.Demo seeds the organisation worker -sandbox shows), state
+// inspection (Held, Pools, Writes, Requests) and faults (FailNext, ResetNext,
+// SetLatency, SetFailureRate, HangNext, ExpireTokens, BreakAuth, Recover).
 package vendors
 
 import (
