@@ -1,0 +1,71 @@
+package uipath_test
+
+import (
+	"fmt"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper/internal/config"
+	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/vendors"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/vendortest"
+)
+
+// newClient returns an adapter pointed at srv, with the demo account as its
+// default and hc as its HTTP client (nil: the production one).
+func newClient(t *testing.T, srv *uipathtest.Server, hc *http.Client) *uipath.Client {
+	t.Helper()
+	c, err := uipath.New(uipath.Config{
+		BaseURL:      srv.URL,
+		ClientID:     uipathtest.ClientID,
+		ClientSecret: config.Secret(uipathtest.ClientSecret),
+		Scope:        "PM.License",
+		AccountID:    uipathtest.DemoAccount,
+	}, hc)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return c
+}
+
+var userSeq atomic.Int64
+
+// newUser adds a fresh user to the demo account.
+func newUser(t *testing.T, srv *uipathtest.Server) string {
+	t.Helper()
+	id := fmt.Sprintf("7c3e9d10-0000-4000-8000-%012d", userSeq.Add(1))
+	srv.AddUser(uipathtest.DemoAccount, id)
+	return id
+}
+
+func TestConformance(t *testing.T) {
+	srv := uipathtest.NewServer(t, uipathtest.Options{Demo: true})
+	vendortest.Run(t, vendortest.Harness{
+		Vendor:   newClient(t, srv, vendors.NewHTTPClient(uipath.Name, vendors.Limits{RequestTimeout: 5 * time.Second}, nil)),
+		NewUser:  func(t *testing.T) string { return newUser(t, srv) },
+		Codes:    [2]string{"RPADEVNU", "ATTUNU"},
+		FullCode: uipathtest.FullCode,
+		Held: func(t *testing.T, user string) []string {
+			return srv.Held(uipathtest.DemoAccount, user)
+		},
+		Pools: func(t *testing.T) []events.Pool {
+			var out []events.Pool
+			for _, p := range srv.Pools(uipathtest.DemoAccount) {
+				out = append(out, events.Pool{Code: p.Code, Total: p.Total, Assigned: p.Allocated, Free: p.Total - p.Allocated})
+			}
+			return out
+		},
+		Writes:       srv.Writes,
+		ExpireTokens: srv.ExpireTokens,
+		BreakAuth: func(t *testing.T) {
+			srv.BreakAuth()
+			t.Cleanup(srv.Recover)
+		},
+		FailNext:  srv.FailNext,
+		ResetNext: srv.ResetNext,
+	})
+}

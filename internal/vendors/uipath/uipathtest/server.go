@@ -1,0 +1,179 @@
+// Package uipathtest is an in-process fake of the UiPath License Accountant
+// (lease_) API and of the organisation's identity token endpoint, written
+// from the vendor reference (../shared/vendors/uipath.md) independently of
+// the adapter, in the manner of net/http/httptest.
+//
+// It reproduces what the adapter relies on: client-credentials tokens that
+// expire, the Bearer check (401 without a valid token), the PUT that replaces
+// a user's directly allocated bundles, the all-or-nothing 409 against pool
+// totals (also for an unknown code), 404 for an account without a license,
+// the pools view, ASP.NET ProblemDetails error bodies, and injectable faults
+// (latency, random 5xx, a status for the next n calls with Retry-After,
+// dropped and hung connections).
+package uipathtest
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"time"
+)
+
+// Credentials the fake accepts unless Options says otherwise.
+const (
+	ClientID     = "seatkeeper-demo-app"
+	ClientSecret = "uipath-demo-client-secret-5f2b9c"
+	// Scope is the scope the license API requires.
+	Scope = "PM.License"
+)
+
+// DefaultTokenTTL is the lifetime of a token unless Options says otherwise,
+// as the identity service announces it (expires_in 3600).
+const DefaultTokenTTL = time.Hour
+
+// Options configures a Server.
+type Options struct {
+	// ClientID and ClientSecret are the credentials the token endpoint
+	// accepts; empty means the package's ClientID and ClientSecret.
+	ClientID     string
+	ClientSecret string
+	// TokenTTL is how long an issued token stays valid; 0 means
+	// DefaultTokenTTL. expires_in announces it rounded up to whole seconds,
+	// so a sub-second TTL makes tokens die before the client expects.
+	TokenTTL time.Duration
+	// Demo seeds the demo organisation (DemoAccount, its users and pools).
+	Demo bool
+	// LeakyErrors makes error bodies quote the request's Authorization
+	// header and the token endpoint's errors quote the client secret, as a
+	// badly behaved gateway might. Tests use it to prove that an adapter
+	// never lets a secret through.
+	LeakyErrors bool
+}
+
+// Server is a running fake. Its methods are safe for concurrent use.
+type Server struct {
+	// URL is the organisation base URL, to be used as UIPATH_BASE_URL.
+	URL string
+
+	opts    Options
+	http    *httptest.Server
+	closing chan struct{}
+	close   sync.Once
+
+	mu       sync.Mutex
+	accounts map[string]*account
+	tokens   map[string]time.Time // access token -> expiry
+	tokenReqs int
+	writes   int
+	requests []Request
+	faults   faults
+}
+
+// Request is one call the fake received on the license API (token requests
+// are counted by TokenRequests instead).
+type Request struct {
+	Time   time.Time
+	Method string
+	Path   string
+	// Body is the request body (license API bodies hold no secret).
+	Body string
+	// Status is the status answered; 0 while in flight, or when the
+	// connection was dropped or hung.
+	Status int
+}
+
+// New starts a fake. Call Close when done.
+func New(opts Options) *Server {
+	if opts.ClientID == "" {
+		opts.ClientID = ClientID
+	}
+	if opts.ClientSecret == "" {
+		opts.ClientSecret = ClientSecret
+	}
+	if opts.TokenTTL <= 0 {
+		opts.TokenTTL = DefaultTokenTTL
+	}
+	s := &Server{
+		opts:     opts,
+		closing:  make(chan struct{}),
+		accounts: make(map[string]*account),
+		tokens:   make(map[string]time.Time),
+	}
+	if opts.Demo {
+		s.seedDemo()
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /identity_/connect/token", s.token)
+	mux.Handle("/lease_/api/account/{account}/", s.licenseAPI(s.routes()))
+	s.http = httptest.NewServer(mux)
+	s.URL = s.http.URL
+	return s
+}
+
+// TB is the part of testing.TB that NewServer needs (the package does not
+// import testing, so that worker -sandbox can use it).
+type TB interface {
+	Helper()
+	Cleanup(func())
+}
+
+// NewServer starts a fake that is closed when the test ends.
+func NewServer(t TB, opts Options) *Server {
+	t.Helper()
+	s := New(opts)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Close releases hung requests and shuts the server down.
+func (s *Server) Close() {
+	s.close.Do(func() {
+		close(s.closing)
+		s.http.CloseClientConnections()
+		s.http.Close()
+	})
+}
+
+// Client returns an HTTP client for the server (no timeout of its own).
+func (s *Server) Client() *http.Client { return s.http.Client() }
+
+// Requests returns the license API calls received so far, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	copy(out, s.requests)
+	return out
+}
+
+// Writes returns how many PUTs the license API has received (answered or not).
+func (s *Server) Writes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes
+}
+
+// TokenRequests returns how many requests the token endpoint has received.
+func (s *Server) TokenRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokenReqs
+}
+
+// sleep waits d, or until the request ends or the server closes; it reports
+// whether the full wait elapsed.
+func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+	case <-s.closing:
+	}
+	return false
+}
