@@ -61,13 +61,13 @@ type Server struct {
 	closing chan struct{}
 	close   sync.Once
 
-	mu       sync.Mutex
-	accounts map[string]*account
-	tokens   map[string]time.Time // access token -> expiry
+	mu        sync.Mutex
+	accounts  map[string]*account
+	tokens    map[string]time.Time // access token -> expiry
 	tokenReqs int
-	writes   int
-	requests []Request
-	faults   faults
+	writes    int
+	requests  []Request
+	faults    faults
 }
 
 // Request is one call the fake received on the license API (token requests
