@@ -54,14 +54,14 @@ func (d *Deferral) Unwrap() error { return d.Err }
 var ErrRetriesExhausted = errors.New("retries exhausted")
 
 // Retry calls op until it succeeds, fails permanently, or the budget runs
-// out. firstAttempt is when the command was first tried (by any delivery);
-// deliveries is how many times JetStream has delivered it, which grows the
-// deferral delay. It returns how many times op was called.
+// out. firstAttempt is when the command was first tried (by any delivery):
+// the longer a command has been failing, the longer it is deferred. It
+// returns how many times op was called.
 //
 // On a transient error past the in-process budget Retry returns a *Deferral;
 // past the total budget, an error wrapping both ErrRetriesExhausted and the
 // last failure.
-func (p RetryPolicy) Retry(ctx context.Context, firstAttempt time.Time, deliveries uint64, op func(context.Context) error) (int, error) {
+func (p RetryPolicy) Retry(ctx context.Context, firstAttempt time.Time, op func(context.Context) error) (int, error) {
 	start := time.Now()
 	bo := backoff.NewExponentialBackOff()
 	bo.InitialInterval = p.InitialInterval
@@ -89,7 +89,7 @@ func (p RetryPolicy) Retry(ctx context.Context, firstAttempt time.Time, deliveri
 				ErrRetriesExhausted, attempts, now.Sub(firstAttempt).Round(time.Millisecond), err)
 		}
 		if now.Add(wait).Sub(start) > p.InProcessBudget {
-			return attempts, &Deferral{Delay: p.deferral(wait, deliveries, totalEnd.Sub(now)), Err: err}
+			return attempts, &Deferral{Delay: p.deferral(wait, now.Sub(firstAttempt), totalEnd.Sub(now)), Err: err}
 		}
 		timer := time.NewTimer(wait)
 		select {
@@ -101,13 +101,11 @@ func (p RetryPolicy) Retry(ctx context.Context, firstAttempt time.Time, deliveri
 	}
 }
 
-// deferral grows with the number of deliveries, never below the wait the
-// vendor asked for, never past the cap or the end of the total budget.
-func (p RetryPolicy) deferral(wait time.Duration, deliveries uint64, left time.Duration) time.Duration {
-	d := p.InitialInterval
-	for i := uint64(1); i < deliveries && d < p.MaxDeferral; i++ {
-		d *= 2
-	}
+// deferral grows with how long the command has been failing (a quarter of
+// it), never below the backoff or the wait the vendor asked for, never past
+// the cap or the end of the total budget.
+func (p RetryPolicy) deferral(wait, failing, left time.Duration) time.Duration {
+	d := failing / 4
 	if d < wait {
 		d = wait
 	}

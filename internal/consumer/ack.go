@@ -1,0 +1,66 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/handlers"
+	"github.com/seatkeeper/seatkeeper/internal/vendors"
+)
+
+// action is what happens to a command message once it has been handled.
+type action int
+
+const (
+	// ack: the result is published; the command is done.
+	ack action = iota
+	// nak: hand the command back to JetStream, to be redelivered after
+	// delay (to any replica).
+	nak
+	// term: the command can never succeed (it is invalid); its failure is
+	// published and it is never redelivered.
+	term
+)
+
+func (a action) String() string {
+	return [...]string{"ack", "nak", "term"}[a]
+}
+
+// decision is the one place an outcome becomes an ack, a nak or a term.
+type decision struct {
+	action action
+	delay  time.Duration
+}
+
+// storeRetryDelay is the redelivery delay after a failure of NATS itself
+// (the bucket or the result publish): short, since NATS usually comes back
+// quickly, but not a hot loop.
+const storeRetryDelay = time.Second
+
+// decide maps the error of handling a command (nil: its result is
+// published) to what happens to the command message.
+func decide(err error, now time.Time) decision {
+	var (
+		verr     *events.ValidationError
+		deferral *vendors.Deferral
+		busy     *handlers.BusyError
+	)
+	switch {
+	case err == nil:
+		return decision{action: ack}
+	case errors.As(err, &verr):
+		return decision{action: term}
+	case errors.As(err, &deferral):
+		return decision{action: nak, delay: deferral.Delay}
+	case errors.As(err, &busy):
+		return decision{action: nak, delay: max(busy.Until.Sub(now), 100*time.Millisecond)}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		// Shutting down: another replica (or this one, restarted) takes it
+		// at once.
+		return decision{action: nak}
+	default:
+		return decision{action: nak, delay: storeRetryDelay}
+	}
+}

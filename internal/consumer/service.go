@@ -1,0 +1,100 @@
+package consumer
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/seatkeeper/seatkeeper/internal/handlers"
+	"github.com/seatkeeper/seatkeeper/internal/vendors"
+)
+
+// ServiceOptions configure a Service.
+type ServiceOptions struct {
+	Conn     *nats.Conn
+	Settings Settings
+	Vendors  handlers.Vendors
+	Policy   vendors.RetryPolicy
+	// Owner names this worker in claims; unique per replica.
+	Owner           string
+	Concurrency     int
+	ShutdownTimeout time.Duration
+	Logger          *zap.Logger
+	// Observer receives the handler's and the loop's observations; nil for
+	// none.
+	Observer interface {
+		handlers.Observer
+		Observer
+	}
+}
+
+// Service is a running worker: streams and buckets set up, the loop pulling.
+type Service struct {
+	Resources
+	JS    jetstream.JetStream
+	done  chan struct{}
+	err   error
+	bound atomic.Bool
+}
+
+// Start sets up the streams, consumer and buckets and starts the loop. The
+// loop runs until ctx ends; Done is closed once it has shut down.
+func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
+	js, err := jetstream.New(o.Conn)
+	if err != nil {
+		return nil, err
+	}
+	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	res, err := Setup(setupCtx, js, o.Settings)
+	if err != nil {
+		return nil, fmt.Errorf("set up JetStream: %w", err)
+	}
+	var hobs handlers.Observer
+	var lobs Observer
+	if o.Observer != nil {
+		hobs, lobs = o.Observer, o.Observer
+	}
+	h := handlers.New(handlers.Options{
+		Store:    KVStore{KV: res.Commands},
+		Vendors:  o.Vendors,
+		Policy:   o.Policy,
+		Owner:    o.Owner,
+		Lease:    o.Settings.AckWait,
+		Observer: hobs,
+		Logger:   o.Logger,
+	})
+	loop := New(Options{
+		Consumer:        res.Consumer,
+		JS:              js,
+		Handler:         h,
+		Concurrency:     o.Concurrency,
+		MaxDeliver:      o.Settings.MaxDeliver,
+		AckWait:         o.Settings.AckWait,
+		ShutdownTimeout: o.ShutdownTimeout,
+		Logger:          o.Logger,
+		Observer:        lobs,
+	})
+	s := &Service{Resources: res, JS: js, done: make(chan struct{})}
+	s.bound.Store(true)
+	go func() {
+		defer close(s.done)
+		s.err = loop.Run(ctx)
+		s.bound.Store(false)
+	}()
+	return s, nil
+}
+
+// Bound reports whether the loop is pulling from the consumer.
+func (s *Service) Bound() bool { return s.bound.Load() }
+
+// Done is closed when the loop has shut down.
+func (s *Service) Done() <-chan struct{} { return s.done }
+
+// Err is the loop's error once Done is closed.
+func (s *Service) Err() error { return s.err }
