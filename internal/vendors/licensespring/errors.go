@@ -79,11 +79,26 @@ func message(r io.Reader) string {
 	}
 	sort.Strings(fields)
 	for _, k := range fields {
+		if credential(k) {
+			continue
+		}
 		if s := text(body[k]); s != "" {
 			return clean(k + ": " + s)
 		}
 	}
 	return ""
+}
+
+// credential reports whether a field's name says it holds a credential (a
+// new_password, say), whose value must never become a message.
+func credential(field string) bool {
+	f := strings.ToLower(field)
+	for _, w := range []string{"password", "token", "secret", "key"} {
+		if strings.Contains(f, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // text returns raw as a string, or the first string of a list of them.
