@@ -82,3 +82,20 @@ func envName(prefix string, f reflect.StructField) string {
 	}
 	return strings.ToUpper(prefix + "_" + name)
 }
+
+// Printable returns spec's settings keyed by their environment variable
+// names, values formatted with %v, so secrets show masked and durations read
+// as "25s". It is what a worker logs at start.
+func Printable(prefix string, spec any) map[string]string {
+	out := make(map[string]string)
+	v := reflect.Indirect(reflect.ValueOf(spec))
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		out[envName(prefix, f)] = fmt.Sprintf("%v", v.Field(i).Interface())
+	}
+	return out
+}

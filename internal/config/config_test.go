@@ -57,3 +57,10 @@ func TestEnvTakesPrecedenceOverFile(t *testing.T) {
 		t.Errorf("Token = %q", s.Token.Reveal())
 	}
 }
+
+func TestPrintable(t *testing.T) {
+	got := Printable("TESTCFG", spec{URL: "http://x", Token: "s3cr3t"})
+	if got["TESTCFG_URL"] != "http://x" || got["TESTCFG_TOKEN"] != "******" {
+		t.Errorf("Printable = %v, want the URL and a masked token", got)
+	}
+}
