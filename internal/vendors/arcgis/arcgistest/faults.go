@@ -53,8 +53,8 @@ func (s *Server) FailNextHTML(n int) {
 	s.faults.htmlN = n
 }
 
-// ResetNext makes the next n license-API calls drop the connection without
-// answering.
+// ResetNext makes the next n license-API calls drop the connection before
+// the answer is complete.
 func (s *Server) ResetNext(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -94,13 +94,13 @@ func (s *Server) Recover() {
 
 // faultAction is what injectFault decided under the lock.
 type faultAction struct {
-	latency  time.Duration
-	reset    bool
-	hang     bool
-	html     bool
-	status   int
-	retry    time.Duration
-	inBody   bool
+	latency time.Duration
+	reset   bool
+	hang    bool
+	html    bool
+	status  int
+	retry   time.Duration
+	inBody  bool
 }
 
 func (s *Server) nextFault() faultAction {
@@ -137,8 +137,13 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request) bool {
 	}
 	switch {
 	case a.reset:
+		// The connection drops a few bytes into the answer: dropped before
+		// any byte, a GET on a reused connection would be repeated unseen
+		// by net/http's transport.
 		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
+			if conn, buf, err := hj.Hijack(); err == nil {
+				_, _ = buf.WriteString("HTTP/1.1 2")
+				_ = buf.Flush()
 				_ = conn.Close()
 				return true
 			}

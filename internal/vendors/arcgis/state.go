@@ -1,0 +1,122 @@
+package arcgis
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/vendors"
+)
+
+// License code prefixes.
+const (
+	userTypePrefix = "usertype:"
+	proPrefix      = "pro:"
+)
+
+// Holding types in list results.
+const (
+	holdingUserType = "user_type"
+	holdingPro      = "pro_entitlement"
+)
+
+// code is a parsed license code.
+type code struct {
+	raw string
+	pro bool   // pro:<entitlement>, else usertype:<id>
+	id  string // the user type id or the entitlement
+}
+
+// parseCodes parses and deduplicates codes, keeping their order.
+func (c *Client) parseCodes(raw []string) ([]code, error) {
+	out := make([]code, 0, len(raw))
+	seen := make(map[string]bool, len(raw))
+	for _, r := range raw {
+		if seen[r] {
+			continue
+		}
+		seen[r] = true
+		var cd code
+		switch {
+		case strings.HasPrefix(r, userTypePrefix):
+			cd = code{raw: r, id: strings.TrimPrefix(r, userTypePrefix)}
+		case strings.HasPrefix(r, proPrefix):
+			cd = code{raw: r, pro: true, id: strings.TrimPrefix(r, proPrefix)}
+		}
+		if cd.id == "" || strings.ContainsAny(cd.id, " ,\"") {
+			return nil, &vendors.Error{Class: vendors.ErrLicenseNotFound, Op: Name,
+				Message: fmt.Sprintf("license code %q: want usertype:<id> or pro:<entitlement>", r)}
+		}
+		if cd.pro && c.cfg.ProListingID == "" {
+			return nil, &vendors.Error{Class: vendors.ErrNotLicensed, Op: Name,
+				Message: fmt.Sprintf("license code %q: ARCGIS_PRO_LISTING_ID is not set", r)}
+		}
+		out = append(out, cd)
+	}
+	return out, nil
+}
+
+// userState is what a user holds: exactly one user type, and the Pro
+// entitlements on the listing (sorted).
+type userState struct {
+	userType     string
+	typeName     string
+	entitlements []string
+}
+
+func (s userState) hasEntitlement(e string) bool { return slices.Contains(s.entitlements, e) }
+
+// holdings returns the state as list entries: the user type first.
+func (s userState) holdings() []events.Holding {
+	held := make([]events.Holding, 0, 1+len(s.entitlements))
+	if s.userType != "" {
+		held = append(held, events.Holding{Code: userTypePrefix + s.userType, ID: s.userType,
+			Name: s.typeName, Type: holdingUserType})
+	}
+	for _, e := range s.entitlements {
+		held = append(held, events.Holding{Code: proPrefix + e, ID: e, Type: holdingPro})
+	}
+	return held
+}
+
+// userTypeAnswer is community/users/{user}/userLicenseType's answer.
+type userTypeAnswer struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// entitlementsAnswer is content/listings/{item}/userEntitlements/{user}'s
+// answer; a user without access to the listing has an empty object.
+type entitlementsAnswer struct {
+	UserEntitlements struct {
+		Username     string   `json:"username"`
+		Entitlements []string `json:"entitlements"`
+	} `json:"userEntitlements"`
+}
+
+// readState reads the user's user type and, with a Pro listing configured,
+// its entitlements.
+func (c *Client) readState(ctx context.Context, user string) (userState, error) {
+	var ut userTypeAnswer
+	err := c.call(ctx, "userLicenseType", http.MethodGet,
+		c.sharing("community", "users", url.PathEscape(user), "userLicenseType"), nil, &ut)
+	if err != nil {
+		return userState{}, err
+	}
+	st := userState{userType: ut.ID, typeName: ut.Name}
+	if c.cfg.ProListingID == "" {
+		return st, nil
+	}
+	var ents entitlementsAnswer
+	err = c.call(ctx, "userEntitlements", http.MethodGet,
+		c.sharing("content", "listings", url.PathEscape(c.cfg.ProListingID), "userEntitlements", url.PathEscape(user)), nil, &ents)
+	if err != nil {
+		return userState{}, err
+	}
+	st.entitlements = slices.Compact(slices.Sorted(slices.Values(ents.UserEntitlements.Entitlements)))
+	return st, nil
+}
