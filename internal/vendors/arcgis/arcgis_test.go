@@ -101,4 +101,3 @@ func TestConformanceFullEntitlement(t *testing.T) {
 	h.FullCode = fullPro
 	vendortest.Run(t, h)
 }
-
