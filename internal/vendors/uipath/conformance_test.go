@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seatkeeper/seatkeeper/internal/config"
 	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath"
@@ -19,13 +18,7 @@ import (
 // default and hc as its HTTP client (nil: the production one).
 func newClient(t *testing.T, srv *uipathtest.Server, hc *http.Client) *uipath.Client {
 	t.Helper()
-	c, err := uipath.New(uipath.Config{
-		BaseURL:      srv.URL,
-		ClientID:     uipathtest.ClientID,
-		ClientSecret: config.Secret(uipathtest.ClientSecret),
-		Scope:        "PM.License",
-		AccountID:    uipathtest.DemoAccount,
-	}, hc)
+	c, err := uipath.New(demoConfig(srv), hc)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -156,7 +156,9 @@ func (s *Server) record(r *http.Request, body []byte) int {
 	if r.Method == http.MethodPut {
 		s.writes++
 	}
-	s.requests = append(s.requests, Request{Time: time.Now(), Method: r.Method, Path: r.URL.Path, Body: string(body)})
+	h := r.Header.Clone()
+	h.Del("Authorization")
+	s.requests = append(s.requests, Request{Time: time.Now(), Method: r.Method, Path: r.URL.Path, Header: h, Body: string(body)})
 	return len(s.requests) - 1
 }
 

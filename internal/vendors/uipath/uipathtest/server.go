@@ -76,6 +76,8 @@ type Request struct {
 	Time   time.Time
 	Method string
 	Path   string
+	// Header is the request's header without Authorization.
+	Header http.Header
 	// Body is the request body (license API bodies hold no secret).
 	Body string
 	// Status is the status answered; 0 while in flight, or when the
