@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -52,7 +53,7 @@ func (s *Server) generateToken(w http.ResponseWriter, r *http.Request) {
 	token := newToken()
 	expires := s.now().Add(time.Duration(minutes) * time.Minute)
 	s.tokens[token] = tokenGrant{referer: referer, expires: expires}
-	s.issued++
+	s.issued = append(s.issued, token)
 	writeJSON(w, map[string]any{"token": token, "expires": expires.UnixMilli(), "ssl": false})
 }
 
@@ -102,5 +103,13 @@ func (s *Server) BreakAuth() {
 func (s *Server) TokensIssued() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.issued
+	return len(s.issued)
+}
+
+// IssuedTokens returns every token generateToken has issued, so that a test
+// can check none leaks into an error or a log.
+func (s *Server) IssuedTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.issued)
 }

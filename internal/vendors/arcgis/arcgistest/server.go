@@ -76,7 +76,7 @@ type Server struct {
 	entMax     map[string]int // Pro entitlements and their purchased maximum
 	tokens     map[string]tokenGrant
 	authBroken bool
-	issued     int
+	issued     []string
 	writes     int
 	requests   []Request
 	releases   []string
