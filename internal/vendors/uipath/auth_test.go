@@ -67,7 +67,7 @@ func TestTokenRenewedBeforeExpiry(t *testing.T) {
 	}
 	for _, r := range srv.Requests() {
 		if r.Status == http.StatusUnauthorized {
-			t.Fatalf("a call at %s was refused with 401: the token was used past its expiry", r.Time.Format(time.StampMilli))
+			t.Fatalf("a call at %s was refused with 401: the token was used past its expiry", r.At.Format(time.StampMilli))
 		}
 	}
 	if got := srv.TokenRequests(); got < 3 {

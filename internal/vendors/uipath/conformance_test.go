@@ -46,11 +46,7 @@ func TestConformance(t *testing.T) {
 			return srv.Held(uipathtest.DemoAccount, user)
 		},
 		Pools: func(t *testing.T) []events.Pool {
-			var out []events.Pool
-			for _, p := range srv.Pools(uipathtest.DemoAccount) {
-				out = append(out, events.Pool{Code: p.Code, Total: p.Total, Assigned: p.Allocated, Free: p.Total - p.Allocated})
-			}
-			return out
+			return srv.Pools(uipathtest.DemoAccount)
 		},
 		Writes:       srv.Writes,
 		ExpireTokens: srv.ExpireTokens,

@@ -19,6 +19,7 @@ type faults struct {
 	failRetryAfter time.Duration
 	latency        time.Duration
 	failureRate    float64
+	rateStatus     int
 	authBroken     bool
 }
 
@@ -55,12 +56,12 @@ func (s *Server) SetLatency(d time.Duration) {
 	s.faults.latency = d
 }
 
-// SetFailureRate makes each license API call answer 503, at random, with
-// probability p (0 turns it off).
-func (s *Server) SetFailureRate(p float64) {
+// SetFailureRate makes each license API call answer status (a 5xx, say), at
+// random, with probability p (0 turns it off).
+func (s *Server) SetFailureRate(p float64, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults.failureRate = p
+	s.faults.failureRate, s.faults.rateStatus = p, status
 }
 
 // Recover clears every fault, BreakAuth included.
@@ -95,7 +96,7 @@ func (s *Server) nextFault() (fault, int, time.Duration, time.Duration) {
 		f.failN--
 		return fail, f.failStatus, f.failRetryAfter, f.latency
 	case f.failureRate > 0 && rand.Float64() < f.failureRate:
-		return fail, http.StatusServiceUnavailable, 0, f.latency
+		return fail, f.rateStatus, 0, f.latency
 	}
 	return noFault, 0, 0, f.latency
 }
@@ -158,7 +159,7 @@ func (s *Server) record(r *http.Request, body []byte) int {
 	}
 	h := r.Header.Clone()
 	h.Del("Authorization")
-	s.requests = append(s.requests, Request{Time: time.Now(), Method: r.Method, Path: r.URL.Path, Header: h, Body: string(body)})
+	s.requests = append(s.requests, Request{At: time.Now(), Method: r.Method, Path: r.URL.Path, Header: h, Body: string(body)})
 	return len(s.requests) - 1
 }
 

@@ -73,13 +73,14 @@ type Server struct {
 // Request is one call the fake received on the license API (token requests
 // are counted by TokenRequests instead).
 type Request struct {
-	Time   time.Time
 	Method string
 	Path   string
 	// Header is the request's header without Authorization.
 	Header http.Header
 	// Body is the request body (license API bodies hold no secret).
 	Body string
+	// At is when the call arrived.
+	At time.Time
 	// Status is the status answered; 0 while in flight, or when the
 	// connection was dropped or hung.
 	Status int

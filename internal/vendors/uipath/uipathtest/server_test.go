@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
 )
 
@@ -178,7 +179,7 @@ func TestConflictIsAllOrNothing(t *testing.T) {
 	if a := call(t, srv, tok, "PUT", acct+"/user-license", put("a", "TSTNU")); a.status != 200 {
 		t.Errorf("keeping a held seat in a full pool: %d %s", a.status, a.body)
 	}
-	want := uipathtest.Pool{Code: "TSTNU", Allocated: 1, Total: 1}
+	want := events.Pool{Code: "TSTNU", Total: 1, Assigned: 1, Free: 0}
 	if ps := srv.Pools(acct); !slices.Contains(ps, want) {
 		t.Errorf("Pools = %+v, want it to contain %+v", ps, want)
 	}
@@ -248,10 +249,10 @@ func TestFailNext(t *testing.T) {
 		t.Fatalf("Requests() has %d entries, want 5 (token requests are not listed)", len(reqs))
 	}
 	for i, r := range reqs {
-		if r.Method != "GET" || !strings.HasSuffix(r.Path, "/allocation") || r.Time.IsZero() {
+		if r.Method != "GET" || !strings.HasSuffix(r.Path, "/allocation") || r.At.IsZero() {
 			t.Errorf("request %d = %+v", i, r)
 		}
-		if i > 0 && r.Time.Before(reqs[i-1].Time) {
+		if i > 0 && r.At.Before(reqs[i-1].At) {
 			t.Errorf("request %d is earlier than the one before", i)
 		}
 	}
@@ -311,4 +312,29 @@ func TestBreakAuthAndRecover(t *testing.T) {
 	}
 	srv.Recover()
 	token(t, srv)
+}
+
+func TestLatencyAndFailureRate(t *testing.T) {
+	srv := uipathtest.NewServer(t, uipathtest.Options{Demo: true})
+	tok := token(t, srv)
+	pools := acct + "/user-license"
+
+	srv.SetLatency(100 * time.Millisecond)
+	start := time.Now()
+	if got := call(t, srv, tok, "GET", pools, "").status; got != 200 {
+		t.Errorf("with latency: status %d", got)
+	}
+	if d := time.Since(start); d < 100*time.Millisecond {
+		t.Errorf("answer came after %s, want at least the 100ms latency", d)
+	}
+	srv.SetLatency(0)
+
+	srv.SetFailureRate(1, 502)
+	if got := call(t, srv, tok, "GET", pools, "").status; got != 502 {
+		t.Errorf("failure rate 1: status %d, want 502", got)
+	}
+	srv.Recover()
+	if got := call(t, srv, tok, "GET", pools, "").status; got != 200 {
+		t.Errorf("after Recover: status %d", got)
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/seatkeeper/seatkeeper/internal/events"
 )
 
 // account is one organisation: its pools (bundle code -> total) and its
@@ -19,13 +21,6 @@ type account struct {
 type user struct {
 	bundles  []string
 	external bool
-}
-
-// Pool is the fake's view of one pool of an account.
-type Pool struct {
-	Code      string
-	Allocated int
-	Total     int
 }
 
 func (s *Server) accountLocked(id string) *account {
@@ -72,7 +67,7 @@ func (s *Server) Held(accountID, userID string) []string {
 }
 
 // Pools returns account's pools, sorted by code.
-func (s *Server) Pools(accountID string) []Pool {
+func (s *Server) Pools(accountID string) []events.Pool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.accounts[accountID]
@@ -92,10 +87,11 @@ func (a *account) allocated(code string) int {
 	return n
 }
 
-func (a *account) poolsView() []Pool {
-	out := make([]Pool, 0, len(a.pools))
+func (a *account) poolsView() []events.Pool {
+	out := make([]events.Pool, 0, len(a.pools))
 	for code, total := range a.pools {
-		out = append(out, Pool{Code: code, Allocated: a.allocated(code), Total: total})
+		n := a.allocated(code)
+		out = append(out, events.Pool{Code: code, Total: total, Assigned: n, Free: max(total-n, 0)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
 	return out
@@ -127,7 +123,7 @@ func (s *Server) getPools(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	out := make([]map[string]any, len(view))
 	for i, p := range view {
-		out[i] = map[string]any{"code": p.Code, "allocated": p.Allocated, "total": p.Total}
+		out[i] = map[string]any{"code": p.Code, "allocated": p.Assigned, "total": p.Total}
 	}
 	writeJSON(w, out)
 }
