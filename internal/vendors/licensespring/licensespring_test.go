@@ -152,6 +152,12 @@ func TestErrorClasses(t *testing.T) {
 		_, err := c.Assign(ctx, vendors.Request{User: user, Licenses: codes})
 		return err
 	}
+	dryRun := func(codes ...string) error {
+		_, err := c.Assign(ctx, vendors.Request{User: user, Licenses: codes, DryRun: true})
+		return err
+	}
+	failNext := func(status int) func() { return func() { fake.FailNext(status, 1, 0) } }
+	studio := func() error { return assign(licensespringtest.DemoStudioCode) }
 	tests := []struct {
 		name      string
 		setup     func()
@@ -161,25 +167,21 @@ func TestErrorClasses(t *testing.T) {
 		// noWrite: the adapter must fail before any write call.
 		noWrite bool
 	}{
-		{"unknown license id", nil, func() error { return assign("999") }, vendors.ErrLicenseNotFound, false, false},
-		{"code that is not an id", nil, func() error { return assign("../users") }, vendors.ErrLicenseNotFound, false, true},
-		{"full license", nil, func() error { return assign(licensespringtest.DemoFullCode) }, vendors.ErrCapacity, false, false},
-		{"dry run of a full license", nil, func() error {
-			_, err := c.Assign(ctx, vendors.Request{User: user, Licenses: []string{licensespringtest.DemoFullCode}, DryRun: true})
-			return err
-		}, vendors.ErrCapacity, false, true},
-		{"dry run of an unknown license", nil, func() error {
-			_, err := c.Assign(ctx, vendors.Request{User: user, Licenses: []string{"4242"}, DryRun: true})
-			return err
-		}, vendors.ErrLicenseNotFound, false, true},
-		{"other account", nil, func() error {
-			_, err := c.List(ctx, "acme", user)
-			return err
-		}, vendors.ErrUnknownAccount, false, true},
-		{"403", func() { fake.FailNext(403, 1, 0) }, func() error { return assign(licensespringtest.DemoStudioCode) }, vendors.ErrForbidden, false, false},
-		{"401", func() { fake.FailNext(401, 1, 0) }, func() error { return assign(licensespringtest.DemoStudioCode) }, vendors.ErrAuth, false, false},
-		{"422", func() { fake.FailNext(422, 1, 0) }, func() error { return assign(licensespringtest.DemoStudioCode) }, vendors.ErrRejected, false, false},
-		{"504", func() { fake.FailNext(504, 1, 0) }, func() error { return assign(licensespringtest.DemoStudioCode) }, vendors.ErrTransient, true, false},
+		{name: "unknown license id", call: func() error { return assign("999") }, want: vendors.ErrLicenseNotFound},
+		{name: "code that is not an id", call: func() error { return assign("../users") }, want: vendors.ErrLicenseNotFound, noWrite: true},
+		{name: "full license", call: func() error { return assign(licensespringtest.DemoFullCode) }, want: vendors.ErrCapacity},
+		{name: "dry run of a full license", call: func() error { return dryRun(licensespringtest.DemoFullCode) },
+			want: vendors.ErrCapacity, noWrite: true},
+		{name: "dry run of an unknown license", call: func() error { return dryRun("4242") },
+			want: vendors.ErrLicenseNotFound, noWrite: true},
+		{name: "other account", call: func() error { _, err := c.List(ctx, "acme", user); return err },
+			want: vendors.ErrUnknownAccount, noWrite: true},
+		{name: "user that is not an email", call: func() error { _, err := c.List(ctx, "", "ada"); return err },
+			want: vendors.ErrUserNotFound, noWrite: true},
+		{name: "403", setup: failNext(403), call: studio, want: vendors.ErrForbidden},
+		{name: "401", setup: failNext(401), call: studio, want: vendors.ErrAuth},
+		{name: "422", setup: failNext(422), call: studio, want: vendors.ErrRejected},
+		{name: "504", setup: failNext(504), call: studio, want: vendors.ErrTransient, retryable: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

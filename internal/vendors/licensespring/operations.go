@@ -25,8 +25,8 @@ func (c *Client) Assign(ctx context.Context, req vendors.Request) (vendors.Outco
 	}
 	for _, code := range codes {
 		if !isID(code) {
-			return vendors.Outcome{}, &vendors.Error{Class: vendors.ErrLicenseNotFound, Op: "assign",
-				Message: fmt.Sprintf("license code %q is not a LicenseSpring license id", code)}
+			return vendors.Outcome{}, fmt.Errorf("licensespring: %w", &vendors.Error{Class: vendors.ErrLicenseNotFound,
+				Op: "assign", Message: fmt.Sprintf("license code %q is not a LicenseSpring license id", code)})
 		}
 	}
 	before, err := c.userLicenses(ctx, "list_user_licenses", email)
@@ -187,8 +187,8 @@ func (c *Client) check(op string, req vendors.Request) (string, []string, error)
 	}
 	email := strings.TrimSpace(req.User)
 	if email == "" || !strings.Contains(email, "@") {
-		return "", nil, &vendors.Error{Class: vendors.ErrUserNotFound, Op: op,
-			Message: fmt.Sprintf("user %q is not an email address", req.User)}
+		return "", nil, fmt.Errorf("licensespring: %w", &vendors.Error{Class: vendors.ErrUserNotFound, Op: op,
+			Message: fmt.Sprintf("user %q is not an email address", req.User)})
 	}
 	var codes []string
 	for _, code := range req.Licenses {
@@ -201,8 +201,8 @@ func (c *Client) check(op string, req vendors.Request) (string, []string, error)
 
 func checkAccount(op, account string) error {
 	if account != "" && account != DefaultAccountName {
-		return &vendors.Error{Class: vendors.ErrUnknownAccount, Op: op,
-			Message: fmt.Sprintf("account %q: LicenseSpring has one account per API key, %q", account, DefaultAccountName)}
+		return fmt.Errorf("licensespring: %w", &vendors.Error{Class: vendors.ErrUnknownAccount, Op: op,
+			Message: fmt.Sprintf("account %q: LicenseSpring has one account per API key, %q", account, DefaultAccountName)})
 	}
 	return nil
 }
