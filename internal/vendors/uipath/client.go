@@ -73,7 +73,7 @@ type call struct {
 	notFound error
 }
 
-// do performs c against account and decodes a successful answer into out.
+// do performs cl against account and decodes a successful answer into out.
 // A 401 is answered by fetching a new token and trying once more.
 func (c *Client) do(ctx context.Context, account string, cl call, out any) error {
 	var payload []byte
