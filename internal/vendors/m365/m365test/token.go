@@ -22,7 +22,11 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	broken := s.faults.brokenAuth
 	s.mu.Unlock()
 	if fail.status != 0 {
-		writeTokenError(w, fail.status, "temporarily_unavailable", fail.description)
+		code := "invalid_request"
+		if fail.status == http.StatusTooManyRequests || fail.status >= 500 {
+			code = "temporarily_unavailable"
+		}
+		writeTokenError(w, fail.status, code, fail.description)
 		return
 	}
 	if r.Method != http.MethodPost {
