@@ -69,10 +69,10 @@ func (c *Client) generate(ctx context.Context) (string, error) {
 	var ans tokenAnswer
 	err := c.do(vendors.WithOp(ctx, op), op, http.MethodPost, c.sharing("generateToken"), params, &ans)
 	if err != nil {
-		return "", opError("token", "", authError(scrubbed(err, c.cfg.Password.Reveal())))
+		return "", authError(scrubbed(err, c.cfg.Password.Reveal()))
 	}
 	if ans.Token == "" {
-		return "", opError("token", "", &vendors.Error{Class: vendors.ErrAuth, Op: op, Message: "generateToken answered no token"})
+		return "", &vendors.Error{Class: vendors.ErrAuth, Op: op, Message: "generateToken answered no token"}
 	}
 	expires := time.UnixMilli(ans.Expires).Add(-tokenMargin)
 	if ans.Expires == 0 || expires.Before(time.Now()) {

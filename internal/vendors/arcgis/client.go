@@ -181,11 +181,11 @@ func decode(op string, resp *http.Response, raw []byte, out any) error {
 			Message: "the portal's answer is not JSON"}
 	}
 	if env.Error != nil {
-		return classify(op, resp.StatusCode, *env.Error, 0)
+		return classify(op, 0, *env.Error, 0)
 	}
 	if string(env.Status) == `"error"` {
 		code, _ := strconv.Atoi(strings.Trim(string(env.Code), `"`))
-		return classify(op, resp.StatusCode, apiError{Code: code, Message: strings.Join(env.Messages, " ")}, 0)
+		return classify(op, 0, apiError{Code: code, Message: strings.Join(env.Messages, " ")}, 0)
 	}
 	if out == nil {
 		return nil

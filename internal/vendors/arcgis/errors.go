@@ -61,12 +61,16 @@ func (e apiError) text() string {
 // it into ErrAuth after the one refresh.
 var errTokenRejected = errors.New("token rejected")
 
-// classify turns a portal error (from the body, or an HTTP status whose
-// body said nothing better) into a classified *vendors.Error.
+// classify turns a portal error into a classified *vendors.Error. status is
+// the HTTP status of an answer that failed with it, or 0 for an error inside
+// an HTTP 200 body, whose code then leads the message.
 func classify(op string, status int, e apiError, retryAfter time.Duration) *vendors.Error {
 	msg := e.text()
-	out := &vendors.Error{Op: op, Status: status, Message: msg, RetryAfter: retryAfter}
 	lower := strings.ToLower(msg)
+	if status == 0 && e.Code != 0 {
+		msg = fmt.Sprintf("error %d: %s", e.Code, msg)
+	}
+	out := &vendors.Error{Op: op, Status: status, Message: msg, RetryAfter: retryAfter}
 	switch {
 	case isTokenCode(e.Code):
 		out.Class, out.Err = vendors.ErrAuth, errTokenRejected

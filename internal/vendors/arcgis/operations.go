@@ -223,7 +223,7 @@ func (c *Client) setUserType(ctx context.Context, user, userType string) error {
 		if r.Error != nil && r.Error.text() != "" {
 			e = *r.Error
 		}
-		ve := classify(op, http.StatusOK, e, 0)
+		ve := classify(op, 0, e, 0)
 		if ve.Class == vendors.ErrRejected {
 			// status:false without a recognisable reason: the portal's
 			// way of saying the user type has no free seat.
