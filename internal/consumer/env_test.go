@@ -1,0 +1,288 @@
+package consumer_test
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/seatkeeper/seatkeeper/internal/consumer"
+	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/natstest"
+	"github.com/seatkeeper/seatkeeper/internal/vendors"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
+)
+
+const account = uipathtest.DemoAccount
+
+// env is a worker on a real in-process nats-server, calling the UiPath fake.
+type env struct {
+	t    *testing.T
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	fake *uipathtest.Server
+	svc  *consumer.Service
+	logs *observer.ObservedLogs
+	stop context.CancelFunc
+
+	mu      sync.Mutex
+	results []received
+	arrived chan struct{}
+}
+
+// received is a result as it came off the wire.
+type received struct {
+	raw []byte
+	res events.Result
+}
+
+type envOption func(*consumer.ServiceOptions)
+
+func withPolicy(p vendors.RetryPolicy) envOption {
+	return func(o *consumer.ServiceOptions) { o.Policy = p }
+}
+
+func testPolicy() vendors.RetryPolicy {
+	return vendors.RetryPolicy{
+		InitialInterval: 10 * time.Millisecond,
+		MaxInterval:     100 * time.Millisecond,
+		InProcessBudget: 10 * time.Second,
+		TotalBudget:     time.Minute,
+		MaxDeferral:     time.Second,
+	}
+}
+
+func newEnv(t *testing.T, opts ...envOption) *env {
+	t.Helper()
+	srv := natstest.RunServer(t, nil)
+	e := &env{t: t, arrived: make(chan struct{}, 1)}
+	e.nc = natstest.Connect(t, srv.ClientURL())
+	e.fake = uipathtest.NewServer(t, uipathtest.Options{Demo: true})
+	client, err := uipath.New(uipath.Config{
+		BaseURL: e.fake.URL, ClientID: uipathtest.ClientID, ClientSecret: uipathtest.ClientSecret,
+		Scope: uipathtest.Scope, AccountID: account, RateLimit: 1000, MaxConcurrency: 16,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zap.DebugLevel)
+	e.logs = logs
+	so := consumer.ServiceOptions{
+		Conn:            e.nc,
+		Settings:        consumer.DefaultSettings(8),
+		Vendors:         vendors.NewRegistry(client),
+		Policy:          testPolicy(),
+		Owner:           "test-worker",
+		Concurrency:     8,
+		ShutdownTimeout: 5 * time.Second,
+		Logger:          zap.New(core),
+	}
+	for _, o := range opts {
+		o(&so)
+	}
+	// Results are collected from the moment the worker can publish them.
+	sub, err := e.nc.Subscribe("license.*", e.collect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	if err := e.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.stop = cancel
+	e.svc, err = consumer.Start(ctx, so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		<-e.svc.Done()
+	})
+	e.js = e.svc.JS
+	return e
+}
+
+func (e *env) collect(m *nats.Msg) {
+	if !isResultSubject(m.Subject) {
+		return
+	}
+	var res events.Result
+	if err := json.Unmarshal(m.Data, &res); err != nil {
+		e.t.Errorf("result on %s is not JSON: %v", m.Subject, err)
+		return
+	}
+	if m.Header.Get("Content-Type") != events.ContentType {
+		e.t.Errorf("result on %s has Content-Type %q, want %q", m.Subject, m.Header.Get("Content-Type"), events.ContentType)
+	}
+	if res.Type != m.Subject {
+		e.t.Errorf("result type %q published on %q", res.Type, m.Subject)
+	}
+	e.mu.Lock()
+	e.results = append(e.results, received{raw: append([]byte(nil), m.Data...), res: res})
+	e.mu.Unlock()
+	select {
+	case e.arrived <- struct{}{}:
+	default:
+	}
+}
+
+func isResultSubject(s string) bool {
+	for _, r := range events.ResultSubjects {
+		if r == s {
+			return true
+		}
+	}
+	return false
+}
+
+// command returns a command for the demo account.
+func command(typ, id, user string, licenses ...string) events.Command {
+	return events.NewCommand(typ, "test/hr", id, time.Now(), events.CommandData{
+		Vendor: "uipath", Account: account, User: user, Licenses: licenses,
+	})
+}
+
+// publish publishes cmd with Nats-Msg-Id msgID (its id when empty) and
+// returns the PubAck.
+func (e *env) publish(cmd events.Command, msgID string) *jetstream.PubAck {
+	e.t.Helper()
+	b, err := json.Marshal(cmd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if msgID == "" {
+		msgID = cmd.ID
+	}
+	return e.publishRaw(cmd.Type, b, msgID)
+}
+
+func (e *env) publishRaw(subject string, payload []byte, msgID string) *jetstream.PubAck {
+	e.t.Helper()
+	msg := &nats.Msg{Subject: subject, Data: payload, Header: nats.Header{"Content-Type": {events.ContentType}}}
+	var opts []jetstream.PublishOpt
+	if msgID != "" {
+		opts = append(opts, jetstream.WithMsgID(msgID))
+	}
+	ack, err := e.js.PublishMsg(context.Background(), msg, opts...)
+	if err != nil {
+		e.t.Fatalf("publish %s: %v", subject, err)
+	}
+	return ack
+}
+
+// await waits for n results matching match; it fails the test after 30 s.
+func (e *env) await(n int, match func(events.Result) bool) []received {
+	e.t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		e.mu.Lock()
+		var got []received
+		for _, r := range e.results {
+			if match(r.res) {
+				got = append(got, r)
+			}
+		}
+		e.mu.Unlock()
+		if len(got) >= n {
+			return got
+		}
+		select {
+		case <-e.arrived:
+		case <-deadline:
+			e.t.Fatalf("waited 30s for %d results, have %d", n, len(got))
+		}
+	}
+}
+
+// result waits for the result of command id.
+func (e *env) result(id string) events.Result {
+	e.t.Helper()
+	return e.await(1, byCommand(id))[0].res
+}
+
+func byCommand(id string) func(events.Result) bool {
+	return func(r events.Result) bool { return r.Data.CommandID == id }
+}
+
+// storedResults counts the results of command id in LICENSE_EVENTS.
+func (e *env) storedResults(id string) int {
+	e.t.Helper()
+	return countStored(e.t, e.js)[id]
+}
+
+// countStored reads the whole result stream and counts results by command id.
+func countStored(t *testing.T, js jetstream.JetStream) map[string]int {
+	t.Helper()
+	ctx := context.Background()
+	cons, err := js.OrderedConsumer(ctx, events.EventStream, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := js.Stream(ctx, events.EventStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := info.CachedInfo().State.Msgs
+	counts := make(map[string]int)
+	for read := uint64(0); read < total; {
+		batch, err := cons.Fetch(int(min(total-read, 1000)), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range batch.Messages() {
+			var r events.Result
+			if err := json.Unmarshal(m.Data(), &r); err != nil {
+				t.Fatalf("stored result is not JSON: %v", err)
+			}
+			counts[r.Data.CommandID]++
+			read++
+		}
+		if err := batch.Error(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return counts
+}
+
+// settled waits until the worker has acked or terminated every command it
+// was given: results are published before the ack, so a result alone does
+// not prove it.
+func (e *env) settled() {
+	e.t.Helper()
+	eventually(e.t, "every command settled", func() bool {
+		info, err := e.svc.Consumer.Info(context.Background())
+		return err == nil && info.NumAckPending == 0 && info.NumPending == 0
+	})
+}
+
+// eventually polls cond until it holds, failing the test after 30 s. It is
+// for state that no event announces (consumer counters); results are
+// awaited on their subscription instead.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 30s for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+func statuses(r events.Result) map[string]string {
+	m := make(map[string]string)
+	for _, l := range r.Data.Licenses {
+		m[l.Code] = l.Status
+	}
+	return m
+}
