@@ -143,7 +143,10 @@ func TestRefusals(t *testing.T) {
 			vendors.ErrCapacity, "does not have any available licenses"},
 		{"unknown SKU on release", func() error { _, err := c.Release(ctx, assign(addUser(s), "NO_SUCH_SKU")); return err },
 			vendors.ErrLicenseNotFound, ""},
-		{"other tenant", func() error { _, err := c.Assign(ctx, vendors.Request{Account: "fabrikam.example", User: inherits, Licenses: []string{codeA}}); return err },
+		{"other tenant", func() error {
+			_, err := c.Assign(ctx, vendors.Request{Account: "fabrikam.example", User: inherits, Licenses: []string{codeA}})
+			return err
+		},
 			vendors.ErrUnknownAccount, ""},
 	}
 	for _, tt := range tests {
@@ -248,5 +251,53 @@ func TestTokenRefresh(t *testing.T) {
 	}
 	if got, want := s.TokenRequests(), 3; got != want {
 		t.Errorf("token requests after the 401s = %d, want %d", got, want)
+	}
+}
+
+// After expiry, concurrent callers share one new token.
+func TestConcurrentRefreshFetchesOneToken(t *testing.T) {
+	s := newTenant(t)
+	c := newClient(t, testConfig(s))
+	ctx := context.Background()
+	user := addUser(s)
+	if _, err := c.List(ctx, "", user); err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	s.ExpireTokens()
+	before := s.TokenRequests()
+	errs := make(chan error, 16)
+	for range cap(errs) {
+		go func() {
+			_, err := c.List(ctx, "", user)
+			errs <- err
+		}()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Errorf("List: %v", err)
+		}
+	}
+	if got := s.TokenRequests() - before; got != 1 {
+		t.Errorf("%d concurrent calls after expiry made %d token requests, want 1", cap(errs), got)
+	}
+}
+
+// A call Graph never answers ends, transient, when the caller gives up.
+func TestHungCallIsTransient(t *testing.T) {
+	s := newTenant(t)
+	c := newClient(t, testConfig(s))
+	user := addUser(s)
+	if _, err := c.List(context.Background(), "", user); err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	s.HangNext(1)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := c.Assign(ctx, assign(user, codeA))
+	if !errors.Is(err, vendors.ErrTransient) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("hung assign: err = %v, want ErrTransient wrapping the deadline", err)
+	}
+	if got := s.Held(user); len(got) != 0 {
+		t.Errorf("the fake shows %v held after a hung read", got)
 	}
 }
