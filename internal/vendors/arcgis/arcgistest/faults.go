@@ -154,7 +154,8 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request) bool {
 		case <-r.Context().Done():
 		case <-s.done:
 		}
-		return true
+		// Never answer: the connection goes down with the handler.
+		panic(http.ErrAbortHandler)
 	case a.html:
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusBadGateway)

@@ -255,3 +255,16 @@ func writeErrorFor(w http.ResponseWriter, r *http.Request, code int, message str
 	}
 	writeError(w, code, message)
 }
+
+// Settings returns the ARCGIS_* environment that points the adapter at the
+// server as an Enterprise portal (drop ARCGIS_ADMIN_URL for ArcGIS Online),
+// for worker -sandbox.
+func (s *Server) Settings() map[string]string {
+	return map[string]string{
+		"ARCGIS_PORTAL_URL":     s.PortalURL(),
+		"ARCGIS_ADMIN_URL":      s.AdminURL(),
+		"ARCGIS_USERNAME":       AdminUsername,
+		"ARCGIS_PASSWORD":       AdminPassword,
+		"ARCGIS_PRO_LISTING_ID": ProListingID,
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -244,5 +246,78 @@ func TestDemoPools(t *testing.T) {
 		if !full[code] {
 			t.Errorf("pool %s has free seats, want it full (pools %v)", code, s.Pools())
 		}
+	}
+}
+
+// Faults apply to license-API calls in order, and Recover clears them.
+func TestFaultControls(t *testing.T) {
+	s := arcgistest.NewServer(t, arcgistest.Options{Demo: true, Seed: 7})
+	tok := token(t, s)
+	target := s.PortalURL() + "/portals/self/purchases"
+	q := url.Values{"f": {"json"}, "token": {tok}}
+
+	s.FailNext(429, 1, 2*time.Second)
+	req, _ := http.NewRequest(http.MethodGet, target+"?"+q.Encode(), nil)
+	req.Header.Set("Referer", referer)
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "2" {
+		t.Errorf("FailNext(429): HTTP %d Retry-After %q, want 429 and 2", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+
+	s.SetLatency(20 * time.Millisecond)
+	start := time.Now()
+	if status, _ := get(t, s, target, q); status != http.StatusOK {
+		t.Errorf("with latency: HTTP %d, want 200", status)
+	}
+	if elapsed := time.Since(start); elapsed < 20*time.Millisecond {
+		t.Errorf("with latency 20ms the call took %s", elapsed)
+	}
+
+	// The same seed fails the same calls.
+	pattern := func() []int {
+		other := arcgistest.NewServer(t, arcgistest.Options{Demo: true, Seed: 7})
+		otherTok := token(t, other)
+		other.SetFailureRate(0.5, 500)
+		var statuses []int
+		for range 12 {
+			status, _ := get(t, other, other.PortalURL()+"/portals/self/purchases", url.Values{"f": {"json"}, "token": {otherTok}})
+			statuses = append(statuses, status)
+		}
+		return statuses
+	}
+	first, second := pattern(), pattern()
+	if !reflect.DeepEqual(first, second) || !slices.Contains(first, 500) || !slices.Contains(first, 200) {
+		t.Errorf("failure-rate statuses %v then %v, want the same mix of 200 and 500", first, second)
+	}
+
+	s.FailNext(503, 5, 0)
+	s.Recover()
+	if status, _ := get(t, s, target, q); status != http.StatusOK {
+		t.Errorf("after Recover: HTTP %d, want 200", status)
+	}
+}
+
+// A hung call ends when the server closes.
+func TestHangEndsOnClose(t *testing.T) {
+	s := arcgistest.New(arcgistest.Options{Demo: true})
+	s.HangNext(1)
+	done := make(chan error, 1)
+	go func() {
+		resp, err := s.Client().Get(s.PortalURL() + "/portals/self/purchases?f=json")
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	for len(s.Requests()) == 0 {
+		runtime.Gosched()
+	}
+	s.Close()
+	if err := <-done; err == nil {
+		t.Errorf("hung call answered, want a broken connection")
 	}
 }
