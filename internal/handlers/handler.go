@@ -135,14 +135,14 @@ func (h *Handler) execute(ctx context.Context, d Delivery, firstAttempt time.Tim
 	cmd := d.Command
 	v, err := h.opts.Vendors.Get(cmd.Data.Vendor)
 	if err != nil {
-		return h.failure(d, err, 0), 0, nil
+		return h.failure(cmd, d.Seq, err, 0), 0, nil
 	}
 	if cmd.Data.Account == "" {
 		cmd.Data.Account = v.DefaultAccount()
 		if cmd.Data.Account == "" {
 			err := vendors.Errorf(vendors.ErrUnknownAccount, cmd.Data.Vendor, 0,
 				"the command names no account and %s has no default account configured", cmd.Data.Vendor)
-			return h.failure(d, err, 0), 0, nil
+			return h.failure(cmd, d.Seq, err, 0), 0, nil
 		}
 	}
 	var data events.ResultData
@@ -161,7 +161,7 @@ func (h *Handler) execute(ctx context.Context, d Delivery, firstAttempt time.Tim
 		return events.Result{}, attempts, err
 	}
 	if err != nil {
-		return h.failure(d, err, attempts), attempts, nil
+		return h.failure(cmd, d.Seq, err, attempts), attempts, nil
 	}
 	data.Account = cmd.Data.Account
 	if data.Pools != nil {
@@ -198,11 +198,12 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// failure builds the license.failed result of a delivery.
-func (h *Handler) failure(d Delivery, err error, attempts int) events.Result {
+// failure builds the license.failed result of cmd (with its account
+// resolved, when it could be).
+func (h *Handler) failure(cmd events.Command, seq uint64, err error, attempts int) events.Result {
 	code := vendors.Code(err)
 	retryable := code == events.CodeRetriesExhausted
-	return events.NewFailure(d.Command, d.Seq, h.now(), "", events.Error{
+	return events.NewFailure(cmd, seq, h.now(), "", events.Error{
 		Code: code, Message: err.Error(), Retryable: retryable,
 	}, attempts, 0)
 }

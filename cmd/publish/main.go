@@ -1,0 +1,96 @@
+// Command publish is the operator's and integrator's tool for seatkeeper:
+// it publishes license commands (assign, release, list) and can wait for
+// their results.
+//
+// It reads the nats CLI's environment (NATS_URL, NATS_USER, NATS_CREDS, ...),
+// so one environment serves both; without NATS_URL it talks to the worker's
+// embedded server on nats://127.0.0.1:4222.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// Exit statuses (DESIGN.md §7).
+const (
+	exitOK       = 0
+	exitFailed   = 1
+	exitUsage    = 2
+	exitTimedOut = 3
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// subcommand runs one verb; it returns an exit status.
+type subcommand func(ctx context.Context, app *app, args []string) int
+
+var subcommands = map[string]subcommand{
+	"assign":  runAssign,
+	"release": runRelease,
+	"list":    runList,
+}
+
+// app is what every subcommand shares: its streams and a way to reach NATS.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// usagef prints a one-line hint and returns the usage exit status.
+func (a *app) usagef(format string, args ...any) int {
+	fmt.Fprintf(a.stderr, "publish: "+format+"\n", args...)
+	return exitUsage
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage())
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	sub, ok := subcommands[args[0]]
+	if !ok {
+		return a.usagef("unknown command %q; want one of %s (publish --help)", args[0], strings.Join(verbs(), ", "))
+	}
+	return sub(ctx, a, args[1:])
+}
+
+func verbs() []string {
+	v := make([]string, 0, len(subcommands))
+	for k := range subcommands {
+		v = append(v, k)
+	}
+	sort.Strings(v)
+	return v
+}
+
+func usage() string {
+	return `publish: send license commands to seatkeeper and read their results
+
+  publish assign  --vendor V --user U --license L [--license L2] [--account A] [--id ID]
+                  [--source S] [--reason R] [--dry-run] [--wait] [--timeout 30s] [--json]
+  publish release --vendor V --user U [--license L ...]   (no --license: everything the user holds)
+  publish list    --vendor V [--user U]                   (no --user: the license pools)
+
+NATS: NATS_URL (default nats://127.0.0.1:4222, the worker's embedded server) or --server,
+and the nats CLI's NATS_USER, NATS_PASSWORD, NATS_TOKEN, NATS_CREDS, NATS_NKEY, NATS_CA,
+NATS_CERT, NATS_KEY.
+
+Exit status: 0 done, 1 a command failed, 2 usage or invalid input, 3 timed out waiting.
+`
+}
