@@ -56,11 +56,13 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 var expiryLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"}
 
 // expiry returns when l expires; ok is false when it has no readable date,
-// which the adapter treats as never expiring.
-func (l *license) expiry() (t time.Time, ok bool) {
+// which the adapter treats as never expiring. .NET's DateTime.MinValue
+// (year 1) is read as "no date" too, lest a serialised default make a
+// license look expired.
+func (l *license) expiry() (time.Time, bool) {
 	for _, layout := range expiryLayouts {
 		if t, err := time.Parse(layout, strings.TrimSpace(l.DateExpired)); err == nil {
-			return t.UTC(), true
+			return t.UTC(), t.Year() > 1
 		}
 	}
 	return time.Time{}, false
@@ -92,8 +94,8 @@ func (l *license) holding() events.Holding {
 	}
 	if t, ok := l.expiry(); ok {
 		h.Expires = t.Format(time.RFC3339)
-	} else {
-		h.Expires = l.DateExpired
+	} else if !strings.HasPrefix(l.DateExpired, "0001-") {
+		h.Expires = l.DateExpired // unreadable: shown as sent
 	}
 	return h
 }

@@ -239,3 +239,58 @@ func TestHangIsTransient(t *testing.T) {
 		t.Errorf("List gave up after %s, before the client timeout", elapsed)
 	}
 }
+
+// TestWireTolerance serves a hand-written license list in forms the fake
+// does not use (Number as a string, zoned and DateTime.MinValue dates, an
+// unreadable date) and checks how they are read.
+func TestWireTolerance(t *testing.T) {
+	const list = `[
+ {"ID":"L1","Number":"A-1","LicenseType":"Desktop","DateExpired":"2020-01-01T00:00:00Z","UserID":null,"IsTaken":false,"IsTrial":false},
+ {"ID":"L2","Number":2,"LicenseType":"desktop","DateExpired":"0001-01-01T00:00:00","UserID":null},
+ {"ID":"L3","Number":null,"LicenseType":"Desktop","DateExpired":"soon","UserID":"U1","ComputerName":"PC-3"},
+ {"ID":"L4","Number":4,"LicenseType":"Desktop","DateExpired":"2999-12-31T23:59:59.1234567+02:00","UserID":"u1"}
+]`
+	var granted []string
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		body := `{"access_token":"t","expires_in":3600}`
+		switch r.URL.Path {
+		case "/api/Licenses":
+			body = list
+		case "/api/Licenses/Grant":
+			b, _ := io.ReadAll(r.Body)
+			granted = append(granted, string(b))
+			body = ""
+		}
+		return &http.Response{StatusCode: http.StatusOK, Request: r, Header: http.Header{},
+			Body: io.NopCloser(strings.NewReader(body))}, nil
+	})}
+	c, err := msp360.New(msp360.Config{BaseURL: "http://mbs.invalid", Username: "u", Password: "p"}, hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	held, err := c.List(ctx, "", "U1")
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	want := []events.Holding{
+		{Code: "Desktop", ID: "L3", Name: "PC-3", Type: "Desktop", Expires: "soon"},
+		{Code: "Desktop", ID: "L4", Name: "4", Type: "Desktop", Expires: "2999-12-31T21:59:59Z"},
+	}
+	if !reflect.DeepEqual(held, want) {
+		t.Errorf("List = %+v, want %+v", held, want)
+	}
+	pools, err := c.Pools(ctx, "")
+	if err != nil {
+		t.Fatalf("Pools: %v", err)
+	}
+	if want := []events.Pool{{Code: "Desktop", Total: 3, Assigned: 2, Free: 1}}; !reflect.DeepEqual(pools, want) {
+		t.Errorf("Pools = %+v, want %+v", pools, want)
+	}
+	if _, err := c.Assign(ctx, vendors.Request{User: "U2", Licenses: []string{"DESKTOP"}}); err != nil {
+		t.Fatalf("Assign: %v", err)
+	}
+	if want := []string{`{"LicenseID":"L2","UserID":"U2"}`}; !reflect.DeepEqual(granted, want) {
+		t.Errorf("grants = %v, want %v (L1 expired, L3 and L4 held)", granted, want)
+	}
+}
