@@ -8,6 +8,14 @@ import (
 
 	"github.com/seatkeeper/seatkeeper/internal/config"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/arcgis"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/arcgis/arcgistest"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/licensespring"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/licensespring/licensespringtest"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/m365"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/m365/m365test"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/msp360"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/msp360/msp360test"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
 )
@@ -48,13 +56,52 @@ func spec[C adapterConfig, V vendors.Vendor](name, prefix string, newFn func(C, 
 	}
 }
 
-// allVendors lists every adapter seatkeeper has.
+// Sandbox fakes answer at once, so they get generous limits.
+const (
+	sandboxRate        = 200
+	sandboxConcurrency = 16
+)
+
+// allVendors lists every adapter seatkeeper has, each with its sandbox
+// wiring: the fake's demo organisation and the credentials it accepts.
 var allVendors = []vendorSpec{
-	spec("uipath", uipath.EnvPrefix, uipath.New, func() (uipath.Config, func()) {
+	spec("uipath", "UIPATH", uipath.New, func() (uipath.Config, func()) {
 		f := uipathtest.New(uipathtest.Options{Demo: true})
 		return uipath.Config{
 			BaseURL: f.URL, ClientID: uipathtest.ClientID, ClientSecret: uipathtest.ClientSecret,
-			Scope: uipathtest.Scope, AccountID: uipathtest.DemoAccount, RateLimit: 50, MaxConcurrency: 8,
+			Scope: uipathtest.Scope, AccountID: uipathtest.DemoAccount,
+			RateLimit: sandboxRate, MaxConcurrency: sandboxConcurrency,
+		}, f.Close
+	}),
+	spec("msp360", "MSP360", msp360.New, func() (msp360.Config, func()) {
+		f := msp360test.New(msp360test.Options{Demo: true})
+		return msp360.Config{
+			BaseURL: f.URL, Username: msp360test.Username, Password: msp360test.Password,
+			RateLimit: sandboxRate, MaxConcurrency: sandboxConcurrency,
+		}, f.Close
+	}),
+	spec("licensespring", "LICENSESPRING", licensespring.New, func() (licensespring.Config, func()) {
+		f := licensespringtest.New(licensespringtest.Options{Demo: true})
+		return licensespring.Config{
+			BaseURL: f.URL, APIKey: licensespringtest.APIKey,
+			RateLimit: sandboxRate, MaxConcurrency: sandboxConcurrency,
+		}, f.Close
+	}),
+	spec("arcgis", "ARCGIS", arcgis.New, func() (arcgis.Config, func()) {
+		f := arcgistest.New(arcgistest.Options{Demo: true})
+		return arcgis.Config{
+			PortalURL: f.PortalURL(), AdminURL: f.AdminURL(),
+			Username: arcgistest.AdminUsername, Password: arcgistest.AdminPassword,
+			ProListingID: arcgistest.ProListingID, ReleaseUserType: arcgistest.FallbackUserType,
+			RateLimit: sandboxRate, MaxConcurrency: sandboxConcurrency,
+		}, f.Close
+	}),
+	spec("m365", "M365", m365.New, func() (m365.Config, func()) {
+		f := m365test.New(m365test.Options{Demo: true})
+		return m365.Config{
+			TenantID: m365test.TenantID, ClientID: m365test.ClientID, ClientSecret: m365test.ClientSecret,
+			LoginURL: f.URL, GraphURL: f.URL,
+			RateLimit: sandboxRate, MaxConcurrency: sandboxConcurrency,
 		}, f.Close
 	}),
 }
