@@ -121,13 +121,13 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request) bool {
 		case <-r.Context().Done():
 		case <-s.done:
 		}
-		return true
+		panic(http.ErrAbortHandler) // never answer, not even the implicit 200
 	case reset:
 		dropConnection(w)
 		return true
 	}
 	if latency > 0 && !s.wait(r, latency) {
-		return true
+		panic(http.ErrAbortHandler)
 	}
 	if fail != nil {
 		if fail.retryAfter > 0 {
