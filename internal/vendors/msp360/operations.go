@@ -52,7 +52,7 @@ func (c *Client) Assign(ctx context.Context, req vendors.Request) (vendors.Outco
 		if results[i].Status == events.StatusAlreadyAssigned {
 			continue
 		}
-		if results[i].Status, err = c.assignOne(ctx, &inv, req.User, code); err != nil {
+		if results[i].Status, inv, err = c.assignOne(ctx, inv, req.User, code); err != nil {
 			return vendors.Outcome{}, fmt.Errorf("msp360: assign %s to %s: %w", code, req.User, err)
 		}
 	}
@@ -85,45 +85,46 @@ func (inv *inventory) choose(user, code string) (*license, error) {
 	return nil, vendors.Errorf(vendors.ErrCapacity, "assign", 0, "no free %s license", code)
 }
 
-// assignOne grants user a license for code. A 400 on Grant after which the
-// list shows the license taken is a lost race: it lists again and chooses
-// anew, at most maxGrantAttempts times. *inv is kept current.
-func (c *Client) assignOne(ctx context.Context, inv **inventory, user, code string) (string, error) {
+// assignOne grants user a license for code and returns the inventory as it
+// now stands. A 400 on Grant after which the list shows the license taken
+// is a lost race: it chooses anew from that list, at most maxGrantAttempts
+// times in all.
+func (c *Client) assignOne(ctx context.Context, inv *inventory, user, code string) (string, *inventory, error) {
 	for attempt := 1; ; attempt++ {
-		l, err := (*inv).choose(user, code)
+		l, err := inv.choose(user, code)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		if l == nil {
-			return events.StatusAlreadyAssigned, nil
+			return events.StatusAlreadyAssigned, inv, nil
 		}
 		err = c.call(ctx, "grant", http.MethodPost, "/api/Licenses/Grant", operation{LicenseID: l.ID, UserID: user}, nil)
 		switch statusOf(err) {
 		case 0:
 			if err != nil {
-				return "", err
+				return "", nil, err
 			}
 			l.UserID = user
-			return events.StatusAssigned, nil
+			return events.StatusAssigned, inv, nil
 		case http.StatusNotFound:
 			// ASSUMED: the license was just listed, so a 404 names the user.
-			return "", withClass(err, vendors.ErrUserNotFound)
+			return "", nil, withClass(err, vendors.ErrUserNotFound)
 		case http.StatusBadRequest:
 		default:
-			return "", err
+			return "", nil, err
 		}
 		fresh, lerr := c.inventory(ctx)
 		if lerr != nil {
-			return "", lerr
+			return "", nil, lerr
 		}
-		*inv = fresh
 		if now := fresh.byID(l.ID); now != nil && now.free(fresh.now) {
-			return "", err // still free: the 400 was about something else
+			return "", nil, err // still free: the 400 was about something else
 		}
 		if attempt == maxGrantAttempts {
-			return "", vendors.Errorf(vendors.ErrTransient, "grant", http.StatusBadRequest,
+			return "", nil, vendors.Errorf(vendors.ErrTransient, "grant", http.StatusBadRequest,
 				"the chosen %s license was taken by another caller %d times in a row", code, attempt)
 		}
+		inv = fresh
 	}
 }
 
