@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -55,6 +57,11 @@ func DecodeCommand(subject string, payload []byte) (Command, error) {
 	if len(payload) > MaxPayloadBytes {
 		return cmd, invalid("payload is %d bytes, over the %d-byte limit", len(payload), MaxPayloadBytes)
 	}
+	// JSON text is UTF-8 (RFC 8259); encoding/json would quietly turn bad
+	// bytes into U+FFFD, so that two readers of one payload could disagree.
+	if !utf8.Valid(payload) {
+		return cmd, invalid("payload is not valid UTF-8")
+	}
 	trimmed := bytes.TrimSpace(payload)
 	if len(trimmed) == 0 {
 		return cmd, invalid("payload is empty: want a CloudEvents JSON object")
@@ -70,6 +77,9 @@ func DecodeCommand(subject string, payload []byte) (Command, error) {
 		return cmd, jsonError("", err)
 	}
 	fill(&cmd, &w)
+	if err := checkMembers("", trimmed, attributeKinds, true); err != nil {
+		return cmd, err
+	}
 	if err := checkEnvelope(subject, &cmd, &w); err != nil {
 		return cmd, err
 	}
@@ -108,7 +118,7 @@ func checkEnvelope(subject string, cmd *Command, w *wireCommand) error {
 		return invalid("not a CloudEvents event: specversion is missing")
 	}
 	if cmd.SpecVersion != SpecVersion {
-		return invalid("specversion %q is not supported: want %q", cmd.SpecVersion, SpecVersion)
+		return invalid("specversion %s is not supported: want %q", quote(cmd.SpecVersion), SpecVersion)
 	}
 	if w.ID == nil || *w.ID == "" {
 		return invalid("id is missing")
@@ -126,18 +136,21 @@ func checkEnvelope(subject string, cmd *Command, w *wireCommand) error {
 		return invalid("type is missing")
 	}
 	if !isCommandType(cmd.Type) {
-		return invalid("type %q is not a command type: want one of %s", clip(cmd.Type), strings.Join(CommandSubjects, ", "))
+		return invalid("type %s is not a command type: want one of %s", quote(cmd.Type), strings.Join(CommandSubjects, ", "))
 	}
 	if cmd.Type != subject {
-		return invalid("type %q does not match subject %q", cmd.Type, subject)
+		return invalid("type %q does not match subject %s", cmd.Type, quote(subject))
 	}
-	if w.Time != nil {
-		if _, err := time.Parse(time.RFC3339Nano, *w.Time); err != nil {
-			return invalid("time %q is not an RFC 3339 timestamp", clip(*w.Time))
+	if w.Time != nil && !validTime(*w.Time) {
+		return invalid("time %s is not an RFC 3339 timestamp", quote(*w.Time))
+	}
+	if w.DataContentType != nil {
+		if err := checkString("datacontenttype", *w.DataContentType, MaxFieldBytes); err != nil {
+			return err
 		}
-	}
-	if w.DataContentType != nil && !strings.HasPrefix(*w.DataContentType, DataContentType) {
-		return invalid("datacontenttype %q is not supported: want %q", clip(*w.DataContentType), DataContentType)
+		if !jsonMediaType.MatchString(*w.DataContentType) {
+			return invalid("datacontenttype %s is not supported: want %q", quote(*w.DataContentType), DataContentType)
+		}
 	}
 	if w.RedriveOf != nil && !validID(*w.RedriveOf) {
 		return invalid("redriveof must be 1 to %d printable characters", MaxIDLength)
@@ -150,6 +163,11 @@ func checkEnvelope(subject string, cmd *Command, w *wireCommand) error {
 
 func decodeData(raw json.RawMessage, data *CommandData) error {
 	*data = CommandData{}
+	if raw[0] == '{' {
+		if err := checkMembers("data.", raw, dataKinds, false); err != nil {
+			return err
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(data); err != nil {
@@ -165,7 +183,7 @@ func checkData(cmd *Command) error {
 	}
 	if !KnownVendor(d.Vendor) {
 		return &ValidationError{Code: CodeUnknownVendor, Message: fmt.Sprintf(
-			"data.vendor %q is not one of %s", clip(d.Vendor), strings.Join(Vendors, ", "))}
+			"data.vendor %s is not one of %s", quote(d.Vendor), strings.Join(Vendors, ", "))}
 	}
 	if err := checkString("data.account", d.Account, MaxUserBytes); err != nil {
 		return err
@@ -199,7 +217,7 @@ func checkData(cmd *Command) error {
 			return err
 		}
 		if seen[code] {
-			return invalid("%s %q is listed twice", field, code)
+			return invalid("%s %s is listed twice", field, quote(code))
 		}
 		seen[code] = true
 	}
@@ -219,6 +237,24 @@ func checkString(field, s string, max int) error {
 		}
 	}
 	return nil
+}
+
+// rfc3339 is the part of RFC 3339 that time.Parse and JSON Schema's
+// date-time format agree on. time.Parse alone also takes "T9:00:00", a comma
+// before the fraction and offsets such as +24:00 or +01:60 (which
+// time.Time.MarshalJSON then refuses); the date-time format alone also takes
+// a lower-case t or z and a leap second.
+var rfc3339 = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$`)
+
+// jsonMediaType is application/json, optionally with parameters.
+var jsonMediaType = regexp.MustCompile(`^application/json( *;.*)?$`)
+
+func validTime(s string) bool {
+	if !rfc3339.MatchString(s) {
+		return false
+	}
+	_, err := time.Parse(time.RFC3339Nano, s)
+	return err == nil
 }
 
 func validID(id string) bool {
@@ -252,11 +288,16 @@ func jsonError(prefix string, err error) *ValidationError {
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
-			return invalid("%s must be a JSON object, not %s", strings.TrimSuffix(prefix, ".")+"", typ.Value)
+			return invalid("%s must be a JSON object, not %s", strings.TrimSuffix(prefix, "."), typ.Value)
 		}
-		return invalid("%s%s must be a %s, not %s", prefix, field, jsonKind(typ.Type.Kind().String()), typ.Value)
+		kind := jsonKind(typ.Type.Kind().String())
+		if field == "licenses" && kind == "string" { // an element, not the list
+			return invalid("%slicenses must be a list of strings, not of %ss", prefix, typ.Value)
+		}
+		return invalid("%s%s must be a %s, not %s", prefix, field, kind, typ.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return invalid("%s%s is not a known field", prefix, strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`))
+		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		return invalid("%s is not a known field", fieldName(prefix, name))
 	}
 	return invalid("%spayload is not valid JSON: %v", prefix, err)
 }
@@ -271,19 +312,4 @@ func jsonKind(kind string) string {
 		return "boolean"
 	}
 	return kind
-}
-
-// clip shortens a value quoted in a message, so that a hostile payload cannot
-// make the message itself huge.
-func clip(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	for i := max; i > 0; i-- {
-		if utf8.RuneStart(s[i]) {
-			return s[:i] + "…"
-		}
-	}
-	return ""
 }
