@@ -91,6 +91,9 @@ func New(opts Options) *Handler {
 	return &Handler{opts: opts, now: time.Now}
 }
 
+// storeTimeout bounds the final writes to the idempotency bucket.
+const storeTimeout = 5 * time.Second
+
 // Handle processes one delivery of a command. It returns the result to
 // publish, or an error: a *vendors.Deferral or *BusyError (try again later),
 // or a store failure.
@@ -119,6 +122,11 @@ func (h *Handler) Handle(ctx context.Context, d Delivery) (Reply, error) {
 	if lost := <-renewed; lost != nil {
 		return Reply{}, lost
 	}
+	// The bookkeeping below must happen even when ctx has just ended (a
+	// shutdown deadline): a claim left behind would make the next worker
+	// wait out its lease.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
 	var deferral *vendors.Deferral
 	if errors.As(err, &deferral) {
 		c.rec.Attempts += attempts

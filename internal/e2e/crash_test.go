@@ -1,0 +1,217 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/natstest"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
+)
+
+const account = uipathtest.DemoAccount
+
+// uipathEnv points a worker at an external NATS and the UiPath fake.
+func uipathEnv(natsURL string, fake *uipathtest.Server, extra ...string) []string {
+	return append([]string{
+		"NATS_URL=" + natsURL,
+		"SEATKEEPER_HTTP_ADDR=127.0.0.1:0",
+		"SEATKEEPER_CONCURRENCY=16",
+		"UIPATH_BASE_URL=" + fake.URL,
+		"UIPATH_CLIENT_ID=" + uipathtest.ClientID,
+		"UIPATH_CLIENT_SECRET=" + uipathtest.ClientSecret,
+		"UIPATH_ACCOUNT_ID=" + account,
+		"UIPATH_RATE_LIMIT=10000",
+		"UIPATH_MAX_CONCURRENCY=16",
+	}, extra...)
+}
+
+// results collects result events by command id from a core subscription.
+type results struct {
+	mu     sync.Mutex
+	byID   map[string][]events.Result
+	notify chan struct{}
+}
+
+func collectResults(t *testing.T, nc *nats.Conn) *results {
+	t.Helper()
+	r := &results{byID: make(map[string][]events.Result), notify: make(chan struct{}, 1)}
+	for _, subj := range events.ResultSubjects {
+		sub, err := nc.Subscribe(subj, func(m *nats.Msg) {
+			var res events.Result
+			if err := json.Unmarshal(m.Data, &res); err != nil {
+				t.Errorf("result is not JSON: %v", err)
+				return
+			}
+			r.mu.Lock()
+			r.byID[res.Data.CommandID] = append(r.byID[res.Data.CommandID], res)
+			r.mu.Unlock()
+			select {
+			case r.notify <- struct{}{}:
+			default:
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = sub.Unsubscribe() })
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (r *results) distinct() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.byID)
+}
+
+// waitDistinct waits until results of n distinct commands have arrived.
+func (r *results) waitDistinct(t *testing.T, n int, timeout time.Duration) {
+	t.Helper()
+	deadline := time.After(timeout)
+	for r.distinct() < n {
+		select {
+		case <-r.notify:
+		case <-deadline:
+			t.Fatalf("results of %d commands after %s, want %d", r.distinct(), timeout, n)
+		}
+	}
+}
+
+// publishAll publishes cmds asynchronously and waits for every PubAck.
+func publishAll(t *testing.T, js jetstream.JetStream, cmds []events.Command) {
+	t.Helper()
+	for _, c := range cmds {
+		b, _ := json.Marshal(c)
+		if _, err := js.PublishAsync(c.Type, b, jetstream.WithMsgID(c.ID)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(30 * time.Second):
+		t.Fatal("publishing did not complete")
+	}
+}
+
+// storedResults counts the results in LICENSE_EVENTS by command id.
+func storedResults(t *testing.T, js jetstream.JetStream) map[string]int {
+	t.Helper()
+	ctx := context.Background()
+	st, err := js.Stream(ctx, events.EventStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := st.CachedInfo().State.Msgs
+	cons, err := js.OrderedConsumer(ctx, events.EventStream, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := make(map[string]int)
+	for read := uint64(0); read < total; {
+		batch, err := cons.Fetch(int(min(total-read, 500)), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range batch.Messages() {
+			var r events.Result
+			if err := json.Unmarshal(m.Data(), &r); err != nil {
+				t.Fatal(err)
+			}
+			counts[r.Data.CommandID]++
+			read++
+		}
+		if batch.Error() != nil {
+			t.Fatal(batch.Error())
+		}
+	}
+	return counts
+}
+
+// Acceptance: the worker, a real subprocess, is killed with SIGKILL in the
+// middle of 500 commands and restarted → every command has exactly one
+// stored result, no allocation is made twice, none is lost.
+func TestSIGKILLMidRunLosesNothingAndDoublesNothing(t *testing.T) {
+	const n = 500
+	srv := natstest.RunServer(t, nil)
+	nc := natstest.Connect(t, srv.ClientURL())
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := uipathtest.NewServer(t, uipathtest.Options{Demo: true})
+	fake.SetPool(account, "ATTUNU", 2*n)
+	fake.SetLatency(2 * time.Millisecond)
+	users := make([]string, n)
+	cmds := make([]events.Command, n)
+	for i := range users {
+		users[i] = fmt.Sprintf("crash-user-%03d", i)
+		fake.AddUser(account, users[i])
+		cmds[i] = events.NewCommand(events.SubjectAssign, "test/crash", fmt.Sprintf("crash-%03d", i), time.Now(),
+			events.CommandData{Vendor: "uipath", User: users[i], Licenses: []string{"ATTUNU"}})
+	}
+	got := collectResults(t, nc)
+	// A short AckWait (the claim lease too) lets the restarted worker take
+	// over the dead one's claims quickly.
+	env := uipathEnv(srv.ClientURL(), fake, "SEATKEEPER_ACK_WAIT=3s")
+
+	w1 := startWorker(t, t.TempDir(), append(env, "SEATKEEPER_WORKER_ID=crash-1"))
+	publishAll(t, js, cmds)
+	got.waitDistinct(t, n/5, time.Minute)
+	_ = w1.stop(syscall.SIGKILL, 10*time.Second)
+	killedAt := got.distinct()
+	t.Logf("killed the worker after %d of %d results", killedAt, n)
+	if killedAt >= n {
+		t.Fatalf("every command finished before the kill; the test proves nothing")
+	}
+
+	startWorker(t, t.TempDir(), append(env, "SEATKEEPER_WORKER_ID=crash-2"))
+	got.waitDistinct(t, n, 2*time.Minute)
+
+	stored := storedResults(t, js)
+	for _, c := range cmds {
+		if stored[c.ID] != 1 {
+			t.Errorf("%s has %d stored results, want exactly 1", c.ID, stored[c.ID])
+		}
+	}
+	puts := make(map[string]int)
+	for _, q := range fake.Requests() {
+		if q.Method == "PUT" {
+			for _, u := range users {
+				if strings.Contains(q.Body, `"`+u+`"`) {
+					puts[u]++
+				}
+			}
+		}
+	}
+	for _, u := range users {
+		if held := fake.Held(account, u); len(held) != 1 || held[0] != "ATTUNU" {
+			t.Errorf("%s holds %v, want [ATTUNU]", u, held)
+		}
+		if puts[u] != 1 {
+			t.Errorf("%s got %d allocations, want exactly 1", u, puts[u])
+		}
+	}
+	got.mu.Lock()
+	for id, rs := range got.byID {
+		for _, r := range rs {
+			if r.Type != events.SubjectAssigned {
+				t.Errorf("%s: %s %+v, want assigned", id, r.Type, r.Data.Error)
+			}
+		}
+	}
+	got.mu.Unlock()
+	t.Logf("commands %d, results stored %d, duplicates 0, lost 0", n, len(stored))
+}
