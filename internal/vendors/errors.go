@@ -39,6 +39,9 @@ var (
 	// ErrNotConfigured is returned by the Registry for a vendor with no
 	// configuration.
 	ErrNotConfigured = errors.New("vendor not configured")
+	// ErrUnknownVendor is returned by the Registry for a name that is not
+	// one of events.Vendors.
+	ErrUnknownVendor = errors.New("unknown vendor")
 	// ErrRejected is any other permanent refusal (a 4xx).
 	ErrRejected = errors.New("rejected by vendor")
 )
@@ -133,6 +136,7 @@ var codes = []struct {
 	{ErrNotLicensed, events.CodeAccountNotLicensed},
 	{ErrUnknownAccount, events.CodeUnknownAccount},
 	{ErrNotConfigured, events.CodeVendorNotConfigured},
+	{ErrUnknownVendor, events.CodeUnknownVendor},
 	{ErrTransient, events.CodeRetriesExhausted},
 	{ErrRejected, events.CodeVendorRejected},
 }

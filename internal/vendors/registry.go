@@ -3,6 +3,7 @@ package vendors
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
 )
@@ -25,7 +26,8 @@ func NewRegistry(vs ...Vendor) *Registry {
 func (r *Registry) Register(v Vendor) { r.vendors[v.Name()] = v }
 
 // Get returns the vendor called name. A vendor seatkeeper knows but that has
-// no configuration yields ErrNotConfigured.
+// no configuration yields ErrNotConfigured; a name it does not know,
+// ErrUnknownVendor.
 func (r *Registry) Get(name string) (Vendor, error) {
 	if v, ok := r.vendors[name]; ok {
 		return v, nil
@@ -34,7 +36,7 @@ func (r *Registry) Get(name string) (Vendor, error) {
 		return nil, &Error{Class: ErrNotConfigured, Op: name,
 			Message: fmt.Sprintf("vendor %q has no configuration on this worker", name)}
 	}
-	return nil, &Error{Class: ErrRejected, Op: name, Message: fmt.Sprintf("unknown vendor %q", name)}
+	return nil, &Error{Class: ErrUnknownVendor, Op: name, Message: fmt.Sprintf("%q is not one of %s", name, strings.Join(events.Vendors, ", "))}
 }
 
 // Names returns the configured vendors' names, sorted.
