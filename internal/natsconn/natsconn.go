@@ -104,9 +104,50 @@ func (c Config) Connect(name, url string, extra ...nats.Option) (*nats.Conn, err
 	opts = append(opts, nats.RetryOnFailedConnect(false))
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("connect to NATS at %s: %w", Redact(url), err)
+		return nil, fmt.Errorf("connect to NATS at %s: %w%s", Redact(url), err, c.hint(err))
 	}
 	return nc, nil
+}
+
+// hint says what a refused client presented, so that an operator knows
+// which settings to check. It names variables, never their values.
+func (c Config) hint(err error) string {
+	msg := strings.ToLower(err.Error())
+	switch {
+	case strings.Contains(msg, "authorization violation") || strings.Contains(msg, "authentication"):
+		if vars := c.credentialVars(); vars != "" {
+			return " (the server refused the credentials in " + vars + ")"
+		}
+		return " (the server requires credentials: set NATS_USER and NATS_PASSWORD, NATS_TOKEN, NATS_NKEY or NATS_CREDS)"
+	case !strings.Contains(msg, "tls"):
+		return ""
+	case c.Cert != "" && !strings.Contains(msg, "failed to verify certificate"):
+		// Under TLS 1.3 the client learns of a refused certificate only
+		// as a closed connection.
+		return " (the server may have refused the client certificate in NATS_CERT)"
+	case c.CA == "":
+		return " (set NATS_CA to the CA that signed the server's certificate)"
+	}
+	return ""
+}
+
+// credentialVars names the credential settings that are set.
+func (c Config) credentialVars() string {
+	var vars []string
+	for _, v := range []struct {
+		name string
+		set  bool
+	}{
+		{"NATS_USER/NATS_PASSWORD", c.User != ""},
+		{"NATS_TOKEN", c.Token != ""},
+		{"NATS_NKEY", c.NKey != ""},
+		{"NATS_CREDS", c.Creds != ""},
+	} {
+		if v.set {
+			vars = append(vars, v.name)
+		}
+	}
+	return strings.Join(vars, ", ")
 }
 
 // Redact returns a NATS URL list with any user info replaced, fit to print.
