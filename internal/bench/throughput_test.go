@@ -1,0 +1,185 @@
+package bench_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/natstest"
+)
+
+// ceilings holds the raw and relay rates measured in this run, by fsync
+// setting, for the pipeline's ratios.
+var ceilings = map[string]map[string]float64{}
+
+// BenchmarkThroughput measures, for each fsync setting, on the same server
+// settings and streams: a bare nats.go consumer acking pre-published
+// 512-byte messages (raw), a bare relay that publishes one result per
+// message and acks it once the PubAck is in (relay), and the worker
+// processing pre-published assign and release commands against the UiPath
+// fake with no latency (pipeline), from the first pull to the last result.
+func BenchmarkThroughput(b *testing.B) {
+	n := size(2000, 20000)
+	for _, mode := range syncModes {
+		ceilings[mode.name] = map[string]float64{}
+		b.Run(mode.name+"/raw", func(b *testing.B) { benchRaw(b, mode, n, false) })
+		b.Run(mode.name+"/relay", func(b *testing.B) { benchRaw(b, mode, n, true) })
+		b.Run(mode.name+"/pipeline", func(b *testing.B) { benchPipeline(b, mode, n) })
+	}
+}
+
+func rawMsg(i int) *nats.Msg {
+	data := make([]byte, 512)
+	copy(data, fmt.Sprintf(`{"n":%d}`, i))
+	return &nats.Msg{Subject: events.SubjectAssign, Data: data, Header: nats.Header{nats.MsgIdHdr: {fmt.Sprintf("raw-%07d", i)}}}
+}
+
+func benchRaw(b *testing.B, mode syncMode, n int, relay bool) {
+	var rate, allocs float64
+	for range b.N {
+		b.StopTimer()
+		srv := startServer(b, mode.always)
+		nc, js := connect(b, srv, 4000)
+		setup(b, js)
+		publishAll(b, js, n, rawMsg)
+		cons, err := js.CreateOrUpdateConsumer(context.Background(), events.CommandStream, jetstream.ConsumerConfig{
+			Durable: "bare", AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second, MaxAckPending: 1000,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		m0, start := mallocs(), time.Now()
+		if relay {
+			relayAll(b, nc, js, cons, n)
+		} else {
+			consumeAll(b, nc, cons, n)
+		}
+		elapsed := time.Since(start)
+		rate = float64(n) / elapsed.Seconds()
+		allocs = float64(mallocs()-m0) / float64(n)
+	}
+	name := "raw"
+	if relay {
+		name = "relay"
+	}
+	ceilings[mode.name][name] = rate
+	b.ReportMetric(rate, "msgs/s")
+	b.ReportMetric(allocs, "allocs/msg")
+}
+
+// consumeAll consumes and acks n messages.
+func consumeAll(b *testing.B, nc *nats.Conn, cons jetstream.Consumer, n int) {
+	it, err := cons.Messages()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer it.Stop()
+	for range n {
+		m, err := it.Next()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := m.Ack(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := nc.Flush(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// relayAll consumes n messages, publishes one result for each and acks a
+// message once its result's PubAck has arrived: the least a correct worker
+// does (DESIGN.md §9).
+func relayAll(b *testing.B, nc *nats.Conn, js jetstream.JetStream, cons jetstream.Consumer, n int) {
+	it, err := cons.Messages()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer it.Stop()
+	type pending struct {
+		msg jetstream.Msg
+		ack jetstream.PubAckFuture
+	}
+	queue := make(chan pending, 1000)
+	errs := make(chan error, 1)
+	go func() {
+		defer close(errs)
+		for p := range queue {
+			select {
+			case <-p.ack.Ok():
+			case err := <-p.ack.Err():
+				errs <- err
+				return
+			}
+			if err := p.msg.Ack(); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	for range n {
+		m, err := it.Next()
+		if err != nil {
+			b.Fatal(err)
+		}
+		meta, err := m.Metadata()
+		if err != nil {
+			b.Fatal(err)
+		}
+		id := fmt.Sprintf("raw-%d/result", meta.Sequence.Stream)
+		f, err := js.PublishMsgAsync(&nats.Msg{Subject: events.SubjectAssigned, Data: m.Data(), Header: nats.Header{nats.MsgIdHdr: {id}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		queue <- pending{msg: m, ack: f}
+	}
+	close(queue)
+	if err := <-errs; err != nil {
+		b.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func benchPipeline(b *testing.B, mode syncMode, n int) {
+	var rate, allocs float64
+	var peak uint64
+	for range b.N {
+		b.StopTimer()
+		srv := startServer(b, mode.always)
+		nc, js := connect(b, srv, 4000)
+		setup(b, js)
+		run := fmt.Sprintf("pipe-%d", time.Now().UnixNano())
+		publishAll(b, js, n, func(i int) *nats.Msg { return commandMsg(run, i) })
+		fake := newFake(b)
+		client := newClient(b, fake.URL, 0, concurrency)
+		wnc := natstest.Connect(b, srv.ClientURL())
+		got := watchResults(b, nc, n)
+		b.StartTimer()
+		heap := sampleHeap()
+		m0, start := mallocs(), time.Now()
+		startWorker(b, wnc, client)
+		last := got.wait(b, 10*time.Minute)
+		elapsed := last.Sub(start)
+		allocs = float64(mallocs()-m0) / float64(n)
+		peak = heap.Stop()
+		rate = float64(n) / elapsed.Seconds()
+	}
+	b.ReportMetric(rate, "cmds/s")
+	b.ReportMetric(allocs, "allocs/cmd")
+	b.ReportMetric(float64(peak)/mib, "peak-heap-MiB")
+	if raw := ceilings[mode.name]["raw"]; raw > 0 {
+		b.ReportMetric(rate/raw, "x-raw")
+	}
+	if relay := ceilings[mode.name]["relay"]; relay > 0 {
+		b.ReportMetric(rate/relay, "x-relay")
+	}
+}
