@@ -49,6 +49,19 @@ func withPolicy(p vendors.RetryPolicy) envOption {
 	return func(o *consumer.ServiceOptions) { o.Policy = p }
 }
 
+// withVendors replaces the UiPath-only registry.
+func withVendors(reg *vendors.Registry) envOption {
+	return func(o *consumer.ServiceOptions) { o.Vendors = reg }
+}
+
+// withConcurrency sets the worker's window.
+func withConcurrency(n int) envOption {
+	return func(o *consumer.ServiceOptions) {
+		o.Concurrency = n
+		o.Settings = consumer.DefaultSettings(n)
+	}
+}
+
 func testPolicy() vendors.RetryPolicy {
 	return vendors.RetryPolicy{
 		InitialInterval: 10 * time.Millisecond,

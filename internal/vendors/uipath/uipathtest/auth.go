@@ -44,6 +44,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	tok := newToken()
 	s.mu.Lock()
 	s.tokens[tok] = time.Now().Add(s.opts.TokenTTL)
+	s.issued = append(s.issued, tok)
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -65,6 +66,14 @@ func (s *Server) authorized(r *http.Request) bool {
 	defer s.mu.Unlock()
 	exp, ok := s.tokens[tok]
 	return ok && time.Now().Before(exp)
+}
+
+// IssuedTokens returns every access token issued so far, expired ones
+// included, so that tests can scan outputs for them.
+func (s *Server) IssuedTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.issued...)
 }
 
 // ExpireTokens invalidates every token issued so far, as if each had

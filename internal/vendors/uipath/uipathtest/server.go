@@ -64,6 +64,7 @@ type Server struct {
 	mu        sync.Mutex
 	accounts  map[string]*account
 	tokens    map[string]time.Time // access token -> expiry
+	issued    []string             // every token ever issued
 	tokenReqs int
 	writes    int
 	requests  []Request
