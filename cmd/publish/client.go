@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -169,4 +170,106 @@ func (c *client) watchStored(ctx context.Context, id string) <-chan result {
 func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// collector receives the results of many commands, matched on command_id.
+// It subscribes before anything is published, so that no result is missed.
+type collector struct {
+	c   *client
+	out chan result
+
+	mu      sync.Mutex
+	pending map[string]bool
+	subs    []*nats.Subscription
+}
+
+// collect subscribes to the result subjects for the commands ids.
+func (c *client) collect(ids []string) (*collector, error) {
+	k := &collector{c: c, out: make(chan result, len(ids)), pending: make(map[string]bool, len(ids))}
+	for _, id := range ids {
+		k.pending[id] = true
+	}
+	for _, subj := range events.ResultSubjects {
+		s, err := c.nc.Subscribe(subj, func(m *nats.Msg) { k.offer(m.Data) })
+		if err != nil {
+			k.stop()
+			return nil, err
+		}
+		k.subs = append(k.subs, s)
+	}
+	if err := c.nc.Flush(); err != nil {
+		k.stop()
+		return nil, err
+	}
+	return k, nil
+}
+
+// offer delivers raw if it is the first result of a pending command.
+func (k *collector) offer(raw []byte) bool {
+	var r events.Result
+	if json.Unmarshal(raw, &r) != nil {
+		return false
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.pending[r.Data.CommandID] {
+		return false
+	}
+	delete(k.pending, r.Data.CommandID)
+	k.out <- result{raw: bytes.Clone(raw), res: r}
+	return true
+}
+
+func (k *collector) isPending(id string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.pending[id]
+}
+
+// fromStore delivers the stored results of ids (commands JetStream dropped
+// as duplicates: their result was published long ago) from the idempotency
+// bucket, polling until each is stored, the collector has it from the wire,
+// or ctx ends.
+func (k *collector) fromStore(ctx context.Context, ids <-chan string) {
+	kv, err := k.c.js.KeyValue(ctx, events.CommandBucket)
+	if err != nil {
+		return
+	}
+	store := consumer.KVStore{KV: kv}
+	var waiting []string
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case id, ok := <-ids:
+			if !ok {
+				ids = nil
+				continue
+			}
+			waiting = append(waiting, id)
+			continue
+		case <-t.C:
+		}
+		kept := waiting[:0]
+		for _, id := range waiting {
+			if !k.isPending(id) {
+				continue
+			}
+			rec, err := handlers.LookupRecord(ctx, store, id)
+			if err == nil && rec.Done {
+				k.offer(rec.Result)
+				continue
+			}
+			kept = append(kept, id)
+		}
+		waiting = kept
+	}
+}
+
+func (k *collector) stop() {
+	for _, s := range k.subs {
+		_ = s.Unsubscribe()
+	}
 }

@@ -1,6 +1,7 @@
 // Command publish is the operator's and integrator's tool for seatkeeper:
-// it publishes license commands (assign, release, list) and can wait for
-// their results.
+// it publishes license commands (assign, release, list, or a file of them
+// with batch) and can wait for their results, shows every vendor's pools,
+// tails the audit trail (watch) and re-submits failed commands (redrive).
 //
 // It reads the nats CLI's environment (NATS_URL, NATS_USER, NATS_CREDS, ...),
 // so one environment serves both; without NATS_URL it talks to the worker's
@@ -40,6 +41,10 @@ var subcommands = map[string]subcommand{
 	"assign":  runAssign,
 	"release": runRelease,
 	"list":    runList,
+	"batch":   runBatch,
+	"watch":   runWatch,
+	"redrive": runRedrive,
+	"pools":   runPools,
 }
 
 // app is what every subcommand shares: its streams and a way to reach NATS.
@@ -86,6 +91,12 @@ func usage() string {
                   [--source S] [--reason R] [--dry-run] [--wait] [--timeout 30s] [--json]
   publish release --vendor V --user U [--license L ...]   (no --license: everything the user holds)
   publish list    --vendor V [--user U]                   (no --user: the license pools)
+  publish pools                                           (every vendor's license pools)
+  publish batch   --file hr.csv|hr.ndjson [--wait] [--skip-invalid] [--failed-out F]
+                  [--in-flight 256] [--timeout 5m]        (CSV header: type,vendor,account,user,licenses,reason,id,time)
+  publish watch   [--since 24h|RFC3339] [--type failed] [--vendor V] [--user U] [--code C]
+                  [--json] [--no-follow]                  (tails the audit trail, LICENSE_EVENTS)
+  publish redrive --id ID | --since 24h [--code retries_exhausted] [--force] [--wait]
 
 NATS: NATS_URL (default nats://127.0.0.1:4222, the worker's embedded server) or --server,
 and the nats CLI's NATS_USER, NATS_PASSWORD, NATS_TOKEN, NATS_CREDS, NATS_NKEY, NATS_CA,

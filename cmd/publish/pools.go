@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper/internal/events"
+)
+
+// runPools prints the license pools of every vendor: a license.list without
+// a user for each, sent at once.
+func runPools(ctx context.Context, a *app, args []string) int {
+	fs := flag.NewFlagSet("publish pools", flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	account := fs.String("account", "", "vendor account (default: each worker's configured account)")
+	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for the answers")
+	server := fs.String("server", "", "NATS URL (default $NATS_URL, else "+defaultURL+")")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		return a.usagef("pools: unexpected argument %q", fs.Arg(0))
+	}
+	c, err := connect(*server)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "publish: %v\n", err)
+		return exitFailed
+	}
+	defer c.close()
+	type answer struct {
+		res result
+		err error
+	}
+	answers := make([]answer, len(events.Vendors))
+	var wg sync.WaitGroup
+	for i, v := range events.Vendors {
+		cmd := events.NewCommand(events.SubjectList, defaultSource(), newID(), time.Now(),
+			events.CommandData{Vendor: v, Account: *account})
+		wg.Go(func() {
+			r, _, err := c.send(ctx, cmd, *timeout)
+			answers[i] = answer{r, err}
+		})
+	}
+	wg.Wait()
+	status := exitOK
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VENDOR\tCODE\tTOTAL\tASSIGNED\tFREE")
+	for i, v := range events.Vendors {
+		ans := answers[i]
+		switch {
+		case errors.Is(ans.err, errTimeout):
+			fmt.Fprintf(tw, "%s\t(no answer within %s)\t\t\t\n", v, *timeout)
+			status = exitTimedOut
+		case ans.err != nil:
+			fmt.Fprintf(tw, "%s\t(%v)\t\t\t\n", v, ans.err)
+			status = max(status, exitFailed)
+		case ans.res.res.Data.Error != nil:
+			e := ans.res.res.Data.Error
+			if e.Code == events.CodeVendorNotConfigured {
+				fmt.Fprintf(tw, "%s\t(not configured)\t\t\t\n", v)
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t(%s: %s)\t\t\t\n", v, e.Code, e.Message)
+			if status == exitOK {
+				status = exitFailed
+			}
+		case len(ans.res.res.Data.Pools) == 0:
+			fmt.Fprintf(tw, "%s\t(no pools)\t\t\t\n", v)
+		default:
+			for _, p := range ans.res.res.Data.Pools {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\n", v, p.Code, p.Total, p.Assigned, p.Free)
+			}
+		}
+	}
+	_ = tw.Flush()
+	return status
+}
