@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -35,7 +36,7 @@ func parseRedriveFlags(args []string, stderr io.Writer) (*redriveFlags, error) {
 	fs := flag.NewFlagSet("publish redrive", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Var(&f.ids, "id", "id of a failed command to re-submit (repeatable)")
-	fs.StringVar(&f.since, "since", "", "re-submit every failure since then (24h, 7d, or an RFC 3339 time)")
+	fs.StringVar(&f.since, "since", "", "re-submit every failure since then (24h, 7d, or an RFC 3339 time); with --id, where to start looking for a failure the bucket does not hold")
 	fs.StringVar(&f.code, "code", "", "with --since: only failures with this error code")
 	fs.BoolVar(&f.force, "force", false, "re-submit invalid_command failures too")
 	fs.BoolVar(&f.wait, "wait", false, "wait for the results and print them")
@@ -51,8 +52,8 @@ func parseRedriveFlags(args []string, stderr io.Writer) (*redriveFlags, error) {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	case len(f.ids) == 0 && f.since == "":
 		return nil, errors.New("want --id ID or --since T [--code C]")
-	case len(f.ids) > 0 && (f.since != "" || f.code != ""):
-		return nil, errors.New("--id goes without --since and --code")
+	case len(f.ids) > 0 && f.code != "":
+		return nil, errors.New("--id goes without --code")
 	}
 	return f, nil
 }
@@ -87,25 +88,16 @@ func runRedrive(ctx context.Context, a *app, args []string) int {
 	rd := &redriver{c: c, f: f, store: consumer.KVStore{KV: kv}, stderr: a.stderr}
 	var failures []events.Result
 	if len(f.ids) > 0 {
-		for _, id := range f.ids {
-			r, err := rd.stored(ctx, id)
-			if err != nil {
-				return a.usagef("redrive: %v", err)
-			}
-			failures = append(failures, r)
+		failures, err = rd.byID(ctx, f.ids, since)
+		if errors.Is(err, errNoFailure) {
+			return a.usagef("redrive: %v", err)
 		}
 	} else {
-		t := trail{subjects: []string{events.SubjectFailed}, since: since}
-		err := t.read(ctx, c.js, func(_ []byte, r events.Result) error {
-			if filter.match(r) {
-				failures = append(failures, r)
-			}
-			return nil
-		})
-		if err != nil {
-			fmt.Fprintf(a.stderr, "publish: %v\n", err)
-			return exitFailed
-		}
+		failures, err = rd.scan(ctx, since, filter)
+	}
+	if err != nil {
+		fmt.Fprintf(a.stderr, "publish: %v\n", err)
+		return exitFailed
 	}
 	rows, refused := rd.commands(ctx, failures, len(f.ids) == 0)
 	if len(f.ids) > 0 && refused > 0 {
@@ -126,23 +118,72 @@ type redriver struct {
 	stderr io.Writer
 }
 
-// stored returns the stored failed result of command id.
-func (rd *redriver) stored(ctx context.Context, id string) (events.Result, error) {
-	rec, err := handlers.LookupRecord(ctx, rd.store, id)
-	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, handlers.ErrNotFound) || (err == nil && !rec.Done) {
-		return events.Result{}, fmt.Errorf("no stored result for %s: unknown id, still running, or older than the bucket's TTL", id)
+// errNoFailure says a command named by --id has no failed result.
+var errNoFailure = errors.New("no failure")
+
+// byID returns the failed results of the commands ids: from the idempotency
+// bucket, else (a command refused as invalid is never claimed, or the
+// bucket's TTL has passed) from the audit trail since since.
+func (rd *redriver) byID(ctx context.Context, ids []string, since time.Time) ([]events.Result, error) {
+	found := make(map[string]events.Result)
+	var missing []string
+	for _, id := range ids {
+		rec, err := handlers.LookupRecord(ctx, rd.store, id)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, handlers.ErrNotFound):
+			missing = append(missing, id)
+			continue
+		case err != nil:
+			return nil, err
+		case !rec.Done:
+			return nil, fmt.Errorf("%w: command %s is still running", errNoFailure, id)
+		}
+		var r events.Result
+		if err := json.Unmarshal(rec.Result, &r); err != nil {
+			return nil, fmt.Errorf("stored result of %s: %w", id, err)
+		}
+		found[id] = r
 	}
-	if err != nil {
-		return events.Result{}, err
+	if len(missing) > 0 {
+		t := trail{subjects: []string{events.SubjectFailed}, since: since}
+		if since.IsZero() {
+			t.since = time.Unix(0, 0)
+		}
+		err := t.read(ctx, rd.c.js, func(_ []byte, r events.Result) error {
+			if slices.Contains(missing, r.Data.CommandID) {
+				found[r.Data.CommandID] = r
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
-	var r events.Result
-	if err := json.Unmarshal(rec.Result, &r); err != nil {
-		return r, fmt.Errorf("stored result of %s: %w", id, err)
+	out := make([]events.Result, 0, len(ids))
+	for _, id := range ids {
+		r, ok := found[id]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("%w: no result for %s, neither stored nor in %s: unknown id, or older than both keep", errNoFailure, id, events.EventStream)
+		case r.Type != events.SubjectFailed:
+			return nil, fmt.Errorf("%w: command %s did not fail (%s): nothing to redrive", errNoFailure, id, r.Type)
+		}
+		out = append(out, r)
 	}
-	if r.Type != events.SubjectFailed {
-		return r, fmt.Errorf("command %s did not fail (%s): nothing to redrive", id, r.Type)
-	}
-	return r, nil
+	return out, nil
+}
+
+// scan returns the failures since since that filter selects.
+func (rd *redriver) scan(ctx context.Context, since time.Time, filter resultFilter) ([]events.Result, error) {
+	var failures []events.Result
+	t := trail{subjects: []string{events.SubjectFailed}, since: since}
+	err := t.read(ctx, rd.c.js, func(_ []byte, r events.Result) error {
+		if filter.match(r) {
+			failures = append(failures, r)
+		}
+		return nil
+	})
+	return failures, err
 }
 
 // commands builds the new command of every failure it may redrive and says

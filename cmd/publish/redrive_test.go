@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/natstest"
+	"github.com/seatkeeper/seatkeeper/internal/vendors"
+)
+
+// shortPolicy exhausts the retry budget within a fraction of a second.
+func shortPolicy() vendors.RetryPolicy {
+	p := testPolicy()
+	p.InProcessBudget = 50 * time.Millisecond
+	p.TotalBudget = 300 * time.Millisecond
+	p.MaxDeferral = 50 * time.Millisecond
+	return p
+}
+
+func TestRedriveAfterVendorRecovers(t *testing.T) {
+	e := newEnv(t, shortPolicy())
+	e.fake.FailNext(500, 1_000_000, 0)
+	o := e.run("", "assign", "--vendor", "uipath", "--user", "singer-77", "--license", "ATTUNU", "--id", "hr-17", "--wait")
+	if o.status != exitFailed || !strings.Contains(o.stdout, "retries_exhausted") {
+		t.Fatalf("assign against a failing vendor: exit %d\n%s%s", o.status, o.stdout, o.stderr)
+	}
+	e.fake.Recover()
+
+	o = e.run("", "redrive", "--id", "hr-17", "--wait", "--json")
+	if o.status != exitOK {
+		t.Fatalf("redrive: exit %d\n%s%s", o.status, o.stdout, o.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(o.stdout), "\n")
+	if len(lines) != 2 || lines[0] != "redriving hr-17 as hr-17/redrive-1 (license.assign uipath/"+account+"/singer-77)" {
+		t.Fatalf("redrive printed:\n%s", o.stdout)
+	}
+	var r events.Result
+	if err := json.Unmarshal([]byte(lines[1]), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Type != events.SubjectAssigned || r.Data.CommandID != "hr-17/redrive-1" || r.Data.RedriveOf != "hr-17" {
+		t.Errorf("result %s %s redrive_of %q, want license.assigned hr-17/redrive-1 redrive_of hr-17", r.Type, r.Data.CommandID, r.Data.RedriveOf)
+	}
+	if got := e.fake.Held(account, "singer-77"); len(got) != 1 || got[0] != "ATTUNU" {
+		t.Errorf("singer-77 holds %v, want [ATTUNU]", got)
+	}
+
+	// Redriving it again runs nothing: the same new id replays its result.
+	writes := e.fake.Writes()
+	o = e.run("", "redrive", "--id", "hr-17", "--wait")
+	if o.status != exitOK || !strings.Contains(o.stdout, "license.assigned") {
+		t.Fatalf("second redrive: exit %d\n%s%s", o.status, o.stdout, o.stderr)
+	}
+	if got := e.fake.Writes(); got != writes {
+		t.Errorf("second redrive wrote at the vendor (%d writes, then %d)", writes, got)
+	}
+	// A scan skips what was redriven already.
+	o = e.run("", "redrive", "--since", "1h", "--code", "retries_exhausted", "--wait")
+	if o.status != exitOK || !strings.Contains(o.stderr, "already redriven as hr-17/redrive-1") || !strings.Contains(o.stdout, "nothing to redrive") {
+		t.Errorf("scan after the redrive: exit %d\n%s%s", o.status, o.stdout, o.stderr)
+	}
+}
+
+func TestRedriveSinceFailsAgain(t *testing.T) {
+	e := newEnv(t, shortPolicy())
+	e.fake.FailNext(500, 1_000_000, 0)
+	for _, id := range []string{"a-1", "a-2"} {
+		e.run("", "assign", "--vendor", "uipath", "--user", "singer-88", "--license", "TSTNU", "--id", id, "--wait")
+	}
+	// Still failing: both come back retries_exhausted, and a second scan
+	// takes the new failures on (a-1/redrive-2), not the originals again.
+	o := e.run("", "redrive", "--since", "1h", "--code", "retries_exhausted", "--wait")
+	if o.status != exitFailed || strings.Count(o.stdout, "retries_exhausted") != 2 {
+		t.Fatalf("redrive while failing: exit %d\n%s%s", o.status, o.stdout, o.stderr)
+	}
+	e.fake.Recover()
+	o = e.run("", "redrive", "--since", "1h", "--wait")
+	if o.status != exitOK {
+		t.Fatalf("redrive after recovery: exit %d\n%s%s", o.status, o.stdout, o.stderr)
+	}
+	for _, want := range []string{"a-1/redrive-1 as a-1/redrive-2", "a-2/redrive-1 as a-2/redrive-2"} {
+		if !strings.Contains(o.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, o.stdout)
+		}
+	}
+}
+
+func TestRedriveRefusesInvalidCommands(t *testing.T) {
+	e := newEnv(t, testPolicy())
+	nc := natstest.Connect(t, e.url)
+	sub, err := nc.SubscribeSync(events.SubjectFailed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := `{"specversion":"1.0","type":"license.assign","source":"hr/test","id":"bad-1","data":{"vendor":"uipath","licenses":["ATTUNU"]}}`
+	msg := &nats.Msg{Subject: events.SubjectAssign, Data: []byte(cmd), Header: nats.Header{"Nats-Msg-Id": {"bad-1"}}}
+	if _, err := e.svc.JS.PublishMsg(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sub.NextMsg(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	o := e.run("", "redrive", "--id", "bad-1")
+	if o.status != exitUsage || !strings.Contains(o.stderr, "invalid_command") {
+		t.Errorf("redrive of an invalid command: exit %d\n%s%s", o.status, o.stdout, o.stderr)
+	}
+	o = e.run("", "redrive", "--id", "bad-1", "--force")
+	if o.status != exitUsage || !strings.Contains(o.stderr, "data.user is missing") {
+		t.Errorf("forced redrive of a still invalid command: exit %d\n%s%s", o.status, o.stdout, o.stderr)
+	}
+	o = e.run("", "redrive", "--id", "never-was")
+	if o.status != exitUsage || !strings.Contains(o.stderr, "no result for never-was") {
+		t.Errorf("redrive of an unknown id: exit %d\n%s%s", o.status, o.stdout, o.stderr)
+	}
+}
+
+func TestRedriveID(t *testing.T) {
+	for in, want := range map[string]string{
+		"hr-17":                  "hr-17/redrive-1",
+		"hr-17/redrive-1":        "hr-17/redrive-2",
+		"hr-17/redrive-9":        "hr-17/redrive-10",
+		"x/redrive-a":            "x/redrive-a/redrive-1",
+		strings.Repeat("x", 195): "redrive-",
+	} {
+		if got := redriveID(in); !strings.HasPrefix(got, want) || len(got) > events.MaxIDLength {
+			t.Errorf("redriveID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestPools(t *testing.T) {
+	e := newEnv(t, testPolicy())
+	o := e.run("", "pools")
+	if o.status != exitOK {
+		t.Fatalf("exit %d\n%s%s", o.status, o.stdout, o.stderr)
+	}
+	want := `VENDOR         CODE              TOTAL  ASSIGNED  FREE
+uipath         ATTUNU            25     0         25
+uipath         RPADEVNU          10     0         10
+uipath         RPADEVPRONU       1      1         0
+uipath         TSTNU             5      0         5
+msp360         (not configured)
+licensespring  (not configured)
+arcgis         (not configured)
+m365           (not configured)
+`
+	if got := trimLines(o.stdout); got != want {
+		t.Errorf("pools:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func trimLines(s string) string {
+	var b strings.Builder
+	for l := range strings.Lines(s) {
+		b.WriteString(strings.TrimRight(l, " \n") + "\n")
+	}
+	return b.String()
+}
