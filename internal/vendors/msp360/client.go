@@ -23,6 +23,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/seatkeeper/seatkeeper/internal/config"
@@ -48,6 +49,8 @@ type Client struct {
 	hc       *http.Client
 	auth     tokenCache
 	now      func() time.Time
+	// grantMu serialises non-dry assigns (see Assign).
+	grantMu sync.Mutex
 }
 
 var _ vendors.Vendor = (*Client)(nil)

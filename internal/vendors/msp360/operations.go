@@ -28,6 +28,15 @@ func (c *Client) Assign(ctx context.Context, req vendors.Request) (vendors.Outco
 	if err := checkRequest("assign", req); err != nil {
 		return vendors.Outcome{}, err
 	}
+	if !req.DryRun {
+		// The API has no "grant any free license of this type": a caller
+		// picks one from the list and grants it. Concurrent assigns in one
+		// worker would all pick the same license and lose races to each
+		// other, so they take turns; across replicas the lost-race retry
+		// in assignOne covers it.
+		c.grantMu.Lock()
+		defer c.grantMu.Unlock()
+	}
 	inv, err := c.inventory(ctx)
 	if err != nil {
 		return vendors.Outcome{}, fmt.Errorf("msp360: assign to %s: %w", req.User, err)
