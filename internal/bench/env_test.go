@@ -325,3 +325,13 @@ func mallocs() uint64 {
 }
 
 const mib = 1 << 20
+
+// connectJS returns a JetStream context on nc.
+func connectJS(b *testing.B, nc *nats.Conn) (*nats.Conn, jetstream.JetStream) {
+	b.Helper()
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return nc, js
+}
