@@ -22,7 +22,7 @@ func (n named) Release(context.Context, vendors.Request) (vendors.Outcome, error
 	return vendors.Outcome{}, nil
 }
 func (n named) List(context.Context, string, string) ([]events.Holding, error) { return nil, nil }
-func (n named) Pools(context.Context, string) ([]events.Pool, error)          { return nil, nil }
+func (n named) Pools(context.Context, string) ([]events.Pool, error)           { return nil, nil }
 
 func TestRegistryGet(t *testing.T) {
 	reg := vendors.NewRegistry(named("uipath"), named("m365"))
