@@ -24,13 +24,14 @@ const account = uipathtest.DemoAccount
 
 // env is a worker on a real in-process nats-server, calling the UiPath fake.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	nc   *nats.Conn
 	js   jetstream.JetStream
 	fake *uipathtest.Server
 	svc  *consumer.Service
 	logs *observer.ObservedLogs
 	stop context.CancelFunc
+	so   consumer.ServiceOptions
 
 	mu      sync.Mutex
 	results []received
@@ -43,22 +44,32 @@ type received struct {
 	res events.Result
 }
 
-type envOption func(*consumer.ServiceOptions)
+// envConfig is what envOptions change.
+type envConfig struct {
+	so consumer.ServiceOptions
+	// later: set up the streams but do not start the worker; the test calls
+	// e.start.
+	later bool
+}
+
+type envOption func(*envConfig)
+
+func startLater(c *envConfig) { c.later = true }
 
 func withPolicy(p vendors.RetryPolicy) envOption {
-	return func(o *consumer.ServiceOptions) { o.Policy = p }
+	return func(c *envConfig) { c.so.Policy = p }
 }
 
 // withVendors replaces the UiPath-only registry.
 func withVendors(reg *vendors.Registry) envOption {
-	return func(o *consumer.ServiceOptions) { o.Vendors = reg }
+	return func(c *envConfig) { c.so.Vendors = reg }
 }
 
 // withConcurrency sets the worker's window.
 func withConcurrency(n int) envOption {
-	return func(o *consumer.ServiceOptions) {
-		o.Concurrency = n
-		o.Settings = consumer.DefaultSettings(n)
+	return func(c *envConfig) {
+		c.so.Concurrency = n
+		c.so.Settings = consumer.DefaultSettings(n)
 	}
 }
 
@@ -72,7 +83,7 @@ func testPolicy() vendors.RetryPolicy {
 	}
 }
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	srv := natstest.RunServer(t, nil)
 	e := &env{t: t, arrived: make(chan struct{}, 1)}
@@ -87,7 +98,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	core, logs := observer.New(zap.DebugLevel)
 	e.logs = logs
-	so := consumer.ServiceOptions{
+	cfg := envConfig{so: consumer.ServiceOptions{
 		Conn:            e.nc,
 		Settings:        consumer.DefaultSettings(8),
 		Vendors:         vendors.NewRegistry(client),
@@ -96,9 +107,9 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		Concurrency:     8,
 		ShutdownTimeout: 5 * time.Second,
 		Logger:          zap.New(core),
-	}
+	}}
 	for _, o := range opts {
-		o(&so)
+		o(&cfg)
 	}
 	// Results are collected from the moment the worker can publish them.
 	sub, err := e.nc.Subscribe("license.*", e.collect)
@@ -109,18 +120,35 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if err := e.nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	e.stop = cancel
-	e.svc, err = consumer.Start(ctx, so)
+	e.so = cfg.so
+	e.js, err = jetstream.New(e.nc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cancel()
-		<-e.svc.Done()
-	})
-	e.js = e.svc.JS
+	if cfg.later {
+		if _, err := consumer.Setup(context.Background(), e.js, cfg.so.Settings); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	e.start()
 	return e
+}
+
+// start starts the worker (newEnv does, unless given startLater).
+func (e *env) start() {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	e.stop = cancel
+	svc, err := consumer.Start(ctx, e.so)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.svc = svc
+	e.t.Cleanup(func() {
+		cancel()
+		<-svc.Done()
+	})
 }
 
 func (e *env) collect(m *nats.Msg) {
@@ -232,7 +260,7 @@ func (e *env) storedResults(id string) int {
 }
 
 // countStored reads the whole result stream and counts results by command id.
-func countStored(t *testing.T, js jetstream.JetStream) map[string]int {
+func countStored(t testing.TB, js jetstream.JetStream) map[string]int {
 	t.Helper()
 	ctx := context.Background()
 	cons, err := js.OrderedConsumer(ctx, events.EventStream, jetstream.OrderedConsumerConfig{})
@@ -279,7 +307,7 @@ func (e *env) settled() {
 // eventually polls cond until it holds, failing the test after 30 s. It is
 // for state that no event announces (consumer counters); results are
 // awaited on their subscription instead.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	tick := time.NewTicker(10 * time.Millisecond)

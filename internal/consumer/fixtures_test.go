@@ -54,15 +54,18 @@ func allSecrets(fx []*fixture) []string {
 	return out
 }
 
-// seats is the size of every fixture pool: enough for the biggest test.
-const seats = 1000
+// seats is the size of the fixture pools: enough for the biggest test.
+const (
+	seats       = 1000
+	msp360Seats = 200
+)
 
 func fastLimits(name string, obs vendors.Observer) *http.Client {
 	return vendors.NewHTTPClient(name, vendors.Limits{RatePerSecond: 0, MaxConcurrency: 32}, obs)
 }
 
 // fixtures builds all five vendors against their fakes.
-func fixtures(t *testing.T, obs vendors.Observer) []*fixture {
+func fixtures(t testing.TB, obs vendors.Observer) []*fixture {
 	t.Helper()
 	return []*fixture{
 		uipathFixture(t, obs), arcgisFixture(t, obs), licensespringFixture(t, obs),
@@ -87,7 +90,7 @@ func must[T any](v T, err error) T {
 	return v
 }
 
-func uipathFixture(t *testing.T, obs vendors.Observer) *fixture {
+func uipathFixture(t testing.TB, obs vendors.Observer) *fixture {
 	f := uipathtest.NewServer(t, uipathtest.Options{Demo: true})
 	f.SetPool(account, "ATTUNU", seats)
 	n := 0
@@ -116,7 +119,7 @@ func uipathFixture(t *testing.T, obs vendors.Observer) *fixture {
 	}
 }
 
-func arcgisFixture(t *testing.T, obs vendors.Observer) *fixture {
+func arcgisFixture(t testing.TB, obs vendors.Observer) *fixture {
 	f := arcgistest.NewServer(t, arcgistest.Options{Demo: true})
 	f.SetUserTypeQuantity("creatorUT", seats)
 	n := 0
@@ -146,7 +149,7 @@ func arcgisFixture(t *testing.T, obs vendors.Observer) *fixture {
 	}
 }
 
-func licensespringFixture(t *testing.T, obs vendors.Observer) *fixture {
+func licensespringFixture(t testing.TB, obs vendors.Observer) *fixture {
 	f := licensespringtest.NewServer(t, licensespringtest.Options{Demo: true})
 	id := f.AddLicense(licensespringtest.License{ProductShortCode: "fx", MaxUsers: seats})
 	return &fixture{
@@ -167,9 +170,11 @@ func licensespringFixture(t *testing.T, obs vendors.Observer) *fixture {
 	}
 }
 
-func msp360Fixture(t *testing.T, obs vendors.Observer) *fixture {
+func msp360Fixture(t testing.TB, obs vendors.Observer) *fixture {
 	f := msp360test.NewServer(t, msp360test.Options{Demo: true})
-	f.AddLicenses("Fixture", seats)
+	// Every MSP360 assign lists every license of the account, and one
+	// worker's assigns take turns: a smaller pool keeps the tests quick.
+	f.AddLicenses("Fixture", msp360Seats)
 	n := 0
 	return &fixture{
 		name: "msp360",
@@ -193,7 +198,7 @@ func msp360Fixture(t *testing.T, obs vendors.Observer) *fixture {
 	}
 }
 
-func m365Fixture(t *testing.T, obs vendors.Observer) *fixture {
+func m365Fixture(t testing.TB, obs vendors.Observer) *fixture {
 	f := m365test.NewServer(t, m365test.Options{Demo: true})
 	f.AddSKU("FIXTURE_SKU", seats, 0)
 	n := 0
