@@ -3,6 +3,7 @@ package vendors
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -160,15 +161,20 @@ func Classify(status int) error {
 }
 
 // ParseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
-// It returns 0 when the header is absent or unreadable.
+// It returns 0 when the header is absent, unreadable or in the past.
 func ParseRetryAfter(h http.Header, now time.Time) time.Duration {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.Atoi(v); err == nil {
-		if secs < 0 {
+	// Out of range, ParseInt returns the extreme of the sign: an absurdly
+	// long wait stays long instead of wrapping around to a negative one.
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		switch {
+		case secs < 0:
 			return 0
+		case secs > math.MaxInt64/int64(time.Second):
+			return math.MaxInt64
 		}
 		return time.Duration(secs) * time.Second
 	}

@@ -3,6 +3,7 @@ package vendors_test
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -157,6 +158,9 @@ func TestParseRetryAfter(t *testing.T) {
 		{"date in the past", now.Add(-time.Minute).Format(http.TimeFormat), 0},
 		{"garbage", "soon", 0},
 		{"fractional seconds", "1.5", 0},
+		{"seconds past the range of a Duration", "9999999999", math.MaxInt64},
+		{"seconds past the range of an int64", "99999999999999999999", math.MaxInt64},
+		{"very negative", "-99999999999999999999", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := http.Header{}

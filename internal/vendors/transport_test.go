@@ -202,25 +202,31 @@ func TestTransportRetryAfterPausesOnlyThatVendor(t *testing.T) {
 
 func TestTransportPauseIsCapped(t *testing.T) {
 	const maxPause = 50 * time.Millisecond
-	throttled, arrivals := throttleServer(t, http.StatusTooManyRequests, "3600")
-	tr := vendors.NewTransport("uipath", vendors.Limits{MaxRetryAfter: maxPause}, nil)
-	c := &http.Client{Transport: tr}
+	// An hour, and a wait too long for a Duration, which must not wrap
+	// around to no pause at all.
+	for _, retryAfter := range []string{"3600", "9999999999"} {
+		t.Run(retryAfter, func(t *testing.T) {
+			throttled, arrivals := throttleServer(t, http.StatusTooManyRequests, retryAfter)
+			tr := vendors.NewTransport("uipath", vendors.Limits{MaxRetryAfter: maxPause}, nil)
+			c := &http.Client{Transport: tr}
 
-	before := time.Now()
-	get(t, context.Background(), c, throttled.URL)
-	after := time.Now()
-	until := tr.PausedUntil()
-	if until.Before(before.Add(maxPause)) || until.After(after.Add(maxPause)) {
-		t.Errorf("paused for %s from the request, want the cap %s instead of the announced hour", until.Sub(before), maxPause)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if got := get(t, ctx, c, throttled.URL); got != http.StatusOK {
-		t.Fatalf("second request: status %d, want 200 once the capped pause ended", got)
-	}
-	first := <-arrivals
-	if waited := (<-arrivals).Sub(first); waited < maxPause {
-		t.Errorf("second request arrived %s after the first, want at least %s", waited, maxPause)
+			before := time.Now()
+			get(t, context.Background(), c, throttled.URL)
+			after := time.Now()
+			until := tr.PausedUntil()
+			if until.Before(before.Add(maxPause)) || until.After(after.Add(maxPause)) {
+				t.Errorf("paused for %s from the request, want the cap %s instead of the announced %ss", until.Sub(before), maxPause, retryAfter)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if got := get(t, ctx, c, throttled.URL); got != http.StatusOK {
+				t.Fatalf("second request: status %d, want 200 once the capped pause ended", got)
+			}
+			first := <-arrivals
+			if waited := (<-arrivals).Sub(first); waited < maxPause {
+				t.Errorf("second request arrived %s after the first, want at least %s", waited, maxPause)
+			}
+		})
 	}
 }
 
