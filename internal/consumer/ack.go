@@ -39,6 +39,10 @@ type decision struct {
 // quickly, but not a hot loop.
 const storeRetryDelay = time.Second
 
+// maxBusyDelay caps the redelivery delay of a command whose id or user is
+// held by another command or replica.
+const maxBusyDelay = time.Second
+
 // decide maps the error of handling a command (nil: its result is
 // published) to what happens to the command message.
 func decide(err error, now time.Time) decision {
@@ -55,7 +59,9 @@ func decide(err error, now time.Time) decision {
 	case errors.As(err, &deferral):
 		return decision{action: nak, delay: deferral.Delay}
 	case errors.As(err, &busy):
-		return decision{action: nak, delay: max(busy.Until.Sub(now), 100*time.Millisecond)}
+		// The holder usually finishes long before its lease ends; look
+		// again soon rather than at the lease's end.
+		return decision{action: nak, delay: min(max(busy.Until.Sub(now), 100*time.Millisecond), maxBusyDelay)}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		// Shutting down: another replica (or this one, restarted) takes it
 		// at once.

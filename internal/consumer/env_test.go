@@ -138,17 +138,28 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 // start starts the worker (newEnv does, unless given startLater).
 func (e *env) start() {
 	e.t.Helper()
+	e.stop = e.startReplica(e.so.Owner)
+}
+
+// startReplica starts a worker replica named owner on the same consumer and
+// returns the function that stops it.
+func (e *env) startReplica(owner string) context.CancelFunc {
+	e.t.Helper()
+	so := e.so
+	so.Owner = owner
 	ctx, cancel := context.WithCancel(context.Background())
-	e.stop = cancel
-	svc, err := consumer.Start(ctx, e.so)
+	svc, err := consumer.Start(ctx, so)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.svc = svc
+	if e.svc == nil {
+		e.svc = svc
+	}
 	e.t.Cleanup(func() {
 		cancel()
 		<-svc.Done()
 	})
+	return cancel
 }
 
 func (e *env) collect(m *nats.Msg) {

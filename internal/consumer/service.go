@@ -62,6 +62,7 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 	}
 	h := handlers.New(handlers.Options{
 		Store:    KVStore{KV: res.Commands},
+		Ledger:   KVStore{KV: res.Ledger},
 		Vendors:  o.Vendors,
 		Policy:   o.Policy,
 		Owner:    o.Owner,

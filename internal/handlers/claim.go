@@ -12,9 +12,19 @@ import (
 // claim is this worker's hold on a command id in the idempotency bucket.
 type claim struct {
 	key string
-	mu  sync.Mutex // guards rec and rev against the lease keeper
+	mu  sync.Mutex // guards rec, rev and user against the lease keeper
 	rec record
 	rev uint64
+	// user is the command's hold on its user in the ledger, renewed with
+	// the claim.
+	user *userLock
+}
+
+// holdUser makes the lease keeper renew l too.
+func (c *claim) holdUser(l *userLock) {
+	c.mu.Lock()
+	c.user = l
+	c.mu.Unlock()
 }
 
 // ErrClaimLost is returned when another worker took over a claim this worker
@@ -98,11 +108,19 @@ func (c *claim) keepAlive(ctx context.Context, h *Handler, cancel context.Cancel
 		}
 		c.mu.Lock()
 		c.rec.LeaseUntil = h.now().Add(h.opts.Lease)
+		user := c.user
 		c.mu.Unlock()
 		err := c.save(ctx, h)
 		if errors.Is(err, ErrClaimLost) {
 			cancel()
 			return err
+		}
+		if user != nil {
+			if err := user.renew(ctx, h); errors.Is(err, ErrConflict) {
+				// Another replica took the user after our hold lapsed.
+				cancel()
+				return ErrClaimLost
+			}
 		}
 		// Any other failure (the store briefly unreachable) is retried at
 		// the next tick; the lease is three ticks long.

@@ -59,7 +59,10 @@ func (e *BusyError) Error() string {
 
 // Options configure a Handler.
 type Options struct {
-	Store   Store
+	Store Store
+	// Ledger is the ledger bucket; nil turns off ordering across replicas
+	// (commands for one user are still ordered within this worker).
+	Ledger  Store
 	Vendors Vendors
 	Policy  vendors.RetryPolicy
 	// Owner names this worker in claims; it must differ between replicas.
@@ -114,7 +117,7 @@ func (h *Handler) Handle(ctx context.Context, d Delivery) (Reply, error) {
 	renewed := make(chan error, 1)
 	go func() { renewed <- c.keepAlive(workCtx, h, stop) }()
 
-	res, attempts, err := h.execute(workCtx, d, c.rec.FirstAttempt)
+	res, attempts, err := h.execute(workCtx, d, c)
 	res.Data.Attempts = c.rec.Attempts + attempts
 	res.Data.DurationMS = h.now().Sub(start).Milliseconds()
 
@@ -127,19 +130,22 @@ func (h *Handler) Handle(ctx context.Context, d Delivery) (Reply, error) {
 	// wait out its lease.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
-	var deferral *vendors.Deferral
-	if errors.As(err, &deferral) {
+	if err != nil {
+		// Deferred, or the user is busy with another command: let the next
+		// delivery, on any replica, start at once.
 		c.rec.Attempts += attempts
-		c.release(ctx, h) // let the next delivery, on any replica, start at once
+		c.release(ctx, h)
 		h.opts.Observer.ObserveCommand(cmd.Type, cmd.Data.Vendor, "deferred", h.now().Sub(start))
 		return Reply{}, err
 	}
 	return h.finish(ctx, c, res, start)
 }
 
-// execute resolves the vendor and runs the command with retries. Permanent
-// failures come back as a failed result, not as an error.
-func (h *Handler) execute(ctx context.Context, d Delivery, firstAttempt time.Time) (events.Result, int, error) {
+// execute resolves the vendor and runs the command with retries, holding
+// the user in the ledger while it changes anything. Permanent failures come
+// back as a failed result, not as an error; the errors are a
+// *vendors.Deferral, a *BusyError or a store failure.
+func (h *Handler) execute(ctx context.Context, d Delivery, c *claim) (events.Result, int, error) {
 	cmd := d.Command
 	v, err := h.opts.Vendors.Get(cmd.Data.Vendor)
 	if err != nil {
@@ -153,8 +159,49 @@ func (h *Handler) execute(ctx context.Context, d Delivery, firstAttempt time.Tim
 			return h.failure(cmd, d.Seq, err, 0), 0, nil
 		}
 	}
+	at := commandTime(d)
+	var lock *userLock
+	if h.opts.Ledger != nil && cmd.Type != events.SubjectList && !cmd.Data.DryRun {
+		l, skip, err := h.lockUser(ctx, cmd, at)
+		if err != nil {
+			return events.Result{}, 0, err
+		}
+		if skip {
+			return h.retry(ctx, v, cmd, d, c.rec.FirstAttempt, superseded)
+		}
+		lock = l
+		c.holdUser(l)
+	}
+	res, attempts, err := h.retry(ctx, v, cmd, d, c.rec.FirstAttempt, nil)
+	if lock != nil {
+		c.holdUser(nil)
+		var applied []events.LicenseResult
+		if err == nil && res.Data.Error == nil {
+			applied = res.Data.Licenses
+		}
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+		if uerr := lock.unlock(uctx, h, cmd, at, applied); uerr != nil {
+			h.opts.Logger.Warn("release user in ledger failed; it frees when its lease ends",
+				zap.String("command_id", cmd.ID), zap.Error(uerr))
+		}
+		cancel()
+	}
+	return res, attempts, err
+}
+
+// retry runs cmd at v with the retry policy. With skipped set, the command
+// is not applied: the vendor is only read for what the user holds, and
+// skipped builds the licenses part of the result.
+func (h *Handler) retry(ctx context.Context, v vendors.Vendor, cmd events.Command, d Delivery, firstAttempt time.Time,
+	skipped func(events.Command) events.ResultData) (events.Result, int, error) {
 	var data events.ResultData
 	attempts, err := h.opts.Policy.Retry(ctx, firstAttempt, func(ctx context.Context) error {
+		if skipped != nil {
+			held, err := v.List(ctx, cmd.Data.Account, cmd.Data.User)
+			data = skipped(cmd)
+			data.Held = heldCodes(held)
+			return err
+		}
 		var err error
 		data, err = run(ctx, v, cmd)
 		return err

@@ -1,0 +1,72 @@
+package consumer_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper/internal/events"
+)
+
+// assign / release / assign for each of 200 users, published in order with
+// increasing time, across 2 replicas: the vendor's final state is the last
+// command's for every user; stale commands re-published afterwards are
+// skipped_superseded and change nothing.
+func TestOrderPerUserAcrossReplicas(t *testing.T) {
+	const users = 200
+	e := newEnv(t, startLater)
+	e.fake.SetPool(account, "TSTNU", users)
+	base := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	type step struct {
+		typ string
+		at  time.Time
+	}
+	steps := []step{
+		{events.SubjectAssign, base},
+		{events.SubjectRelease, base.Add(time.Minute)},
+		{events.SubjectAssign, base.Add(2 * time.Minute)},
+	}
+	var ids []string
+	for u := 0; u < users; u++ {
+		e.fake.AddUser(account, fmt.Sprintf("ord-%03d", u))
+	}
+	// Interleave users so that both replicas see every user's commands.
+	for s, st := range steps {
+		for u := 0; u < users; u++ {
+			c := command(st.typ, fmt.Sprintf("ord-%03d-%d", u, s), fmt.Sprintf("ord-%03d", u), "TSTNU")
+			c.Time = st.at
+			e.publish(c, "")
+			ids = append(ids, c.ID)
+		}
+	}
+	e.start()
+	e.startReplica("test-worker-2")
+	for _, id := range ids {
+		e.result(id)
+	}
+	for u := 0; u < users; u++ {
+		if got := e.fake.Held(account, fmt.Sprintf("ord-%03d", u)); !slices.Equal(got, []string{"TSTNU"}) {
+			t.Errorf("ord-%03d holds %v, want [TSTNU] (the last command was an assign)", u, got)
+		}
+	}
+
+	writes := e.fake.Writes()
+	for u := 0; u < users; u++ {
+		c := command(events.SubjectRelease, fmt.Sprintf("stale-%03d", u), fmt.Sprintf("ord-%03d", u), "TSTNU")
+		c.Time = steps[1].at
+		e.publish(c, "")
+	}
+	for u := 0; u < users; u++ {
+		r := e.result(fmt.Sprintf("stale-%03d", u))
+		if got := statuses(r)["TSTNU"]; got != events.StatusSkippedSuperseded || r.Type != events.SubjectReleased {
+			t.Errorf("stale release for ord-%03d: %s %s %+v, want released/skipped_superseded", u, r.Type, got, r.Data.Error)
+		}
+		if !slices.Equal(r.Data.Held, []string{"TSTNU"}) {
+			t.Errorf("stale release for ord-%03d reports held %v, want the vendor's [TSTNU]", u, r.Data.Held)
+		}
+	}
+	if got := e.fake.Writes(); got != writes {
+		t.Errorf("stale commands made %d writes at the vendor, want 0", got-writes)
+	}
+}
