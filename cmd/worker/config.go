@@ -34,6 +34,8 @@ type Config struct {
 	RetryInProcess   time.Duration `envconfig:"RETRY_IN_PROCESS" default:"20s"`
 	RetryBudget      time.Duration `envconfig:"RETRY_BUDGET" default:"24h"`
 	PoolRefresh      time.Duration `envconfig:"POOL_REFRESH" default:"5m"`
+	BreakerThreshold int           `envconfig:"BREAKER_THRESHOLD" default:"5"`
+	BreakerCooldown  time.Duration `envconfig:"BREAKER_COOLDOWN" default:"30s"`
 	WorkerID         string        `envconfig:"WORKER_ID"`
 }
 
@@ -73,6 +75,12 @@ func (c Config) Validate() error {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive", name))
 		}
+	}
+	if c.BreakerThreshold < 1 {
+		errs = append(errs, fmt.Errorf("SEATKEEPER_BREAKER_THRESHOLD %d: want at least 1", c.BreakerThreshold))
+	}
+	if c.BreakerCooldown <= 0 {
+		errs = append(errs, errors.New("SEATKEEPER_BREAKER_COOLDOWN must be positive"))
 	}
 	if c.AckWait < 3*time.Second {
 		errs = append(errs, fmt.Errorf("SEATKEEPER_ACK_WAIT %s: want at least 3s", c.AckWait))

@@ -21,12 +21,21 @@ import (
 
 // probes answers /healthz and /readyz.
 type probes struct {
-	nc  *nats.Conn
-	svc atomic.Pointer[consumer.Service]
-	reg *prometheus.Registry
+	nc      *nats.Conn
+	svc     atomic.Pointer[consumer.Service]
+	reg     *prometheus.Registry
+	vendors *vendors.Registry
 }
 
-func newProbes(nc *nats.Conn, reg *prometheus.Registry) *probes { return &probes{nc: nc, reg: reg} }
+func newProbes(nc *nats.Conn, reg *prometheus.Registry) *probes {
+	return &probes{nc: nc, reg: reg, vendors: vendors.NewRegistry()}
+}
+
+// withVendors makes readiness report the vendors' circuit breakers.
+func (p *probes) withVendors(vs *vendors.Registry) *probes {
+	p.vendors = vs
+	return p
+}
 
 func (p *probes) setService(s *consumer.Service) { p.svc.Store(s) }
 
@@ -35,6 +44,14 @@ func (p *probes) readiness() (bool, map[string]string) {
 	d := map[string]string{"nats": p.nc.Status().String(), "consumer": "unbound"}
 	if s := p.svc.Load(); s != nil && s.Bound() {
 		d["consumer"] = "bound"
+	}
+	// A vendor's open circuit does not make the worker unready: restarting
+	// it would not help. It is reported for the operator.
+	for _, name := range p.vendors.Names() {
+		v, _ := p.vendors.Get(name)
+		if b, ok := v.(*vendors.Breaker); ok {
+			d["vendor_"+name] = "circuit " + b.State()
+		}
 	}
 	return p.nc.IsConnected() && d["consumer"] == "bound", d
 }

@@ -73,7 +73,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if cfg.Sandbox {
 		log.Warn("SANDBOX MODE: every vendor is an in-process fake with a demo organisation; no real license is changed")
 	}
-	vendorReg, stopFakes, err := buildVendors(cfg.Sandbox, m, log)
+	breaker := vendors.BreakerConfig{Threshold: cfg.BreakerThreshold, Cooldown: cfg.BreakerCooldown}
+	vendorReg, stopFakes, err := buildVendors(cfg.Sandbox, breaker, m, log)
 	if err != nil {
 		return err
 	}
@@ -85,7 +86,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer shutdownNATS()
 
-	probes := newProbes(nc, reg)
+	probes := newProbes(nc, reg).withVendors(vendorReg)
 	httpSrv, err := serveHTTP(cfg.HTTPAddr, probes, log)
 	if err != nil {
 		return err

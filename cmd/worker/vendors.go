@@ -30,7 +30,8 @@ type adapterConfig interface {
 // vendorSpec knows how to build one vendor, from the environment or, in
 // sandbox mode, against its in-process fake.
 type vendorSpec struct {
-	name string
+	name   string
+	prefix string
 	// load reads the vendor's configuration from the environment.
 	load func() (adapterConfig, error)
 	// sandbox starts the vendor's fake with its demo organisation and
@@ -43,7 +44,8 @@ type vendorSpec struct {
 // spec returns the vendorSpec of an adapter whose Config type is C.
 func spec[C adapterConfig, V vendors.Vendor](name, prefix string, newFn func(C, *http.Client) (V, error), sandbox func() (C, func())) vendorSpec {
 	return vendorSpec{
-		name: name,
+		name:   name,
+		prefix: prefix,
 		load: func() (adapterConfig, error) {
 			var c C
 			err := config.Process(prefix, &c)
@@ -106,9 +108,15 @@ var allVendors = []vendorSpec{
 	}),
 }
 
+// observer is what the vendors' transports and breakers report to.
+type observer interface {
+	vendors.Observer
+	vendors.CircuitObserver
+}
+
 // buildVendors builds the registry: from the environment, or against the
 // fakes in sandbox mode. It returns a function that stops the fakes.
-func buildVendors(sandbox bool, obs vendors.Observer, log *zap.Logger) (*vendors.Registry, func(), error) {
+func buildVendors(sandbox bool, breaker vendors.BreakerConfig, obs observer, log *zap.Logger) (*vendors.Registry, func(), error) {
 	reg := vendors.NewRegistry()
 	var stops []func()
 	stop := func() {
@@ -143,8 +151,8 @@ func buildVendors(sandbox bool, obs vendors.Observer, log *zap.Logger) (*vendors
 			stop()
 			return nil, nil, fmt.Errorf("%s: %w", s.name, err)
 		}
-		reg.Register(v)
-		log.Info("vendor configured", zap.String("vendor", s.name), zap.Any("config", cfg))
+		reg.Register(vendors.NewBreaker(v, breaker, obs))
+		log.Info("vendor configured", zap.String("vendor", s.name), zap.Any("config", config.Printable(s.prefix, cfg)))
 	}
 	return reg, stop, nil
 }

@@ -29,6 +29,8 @@ type fixture struct {
 	code    string
 	held    func(user string) []string
 	writes  func() int
+	// calls counts the license API calls the fake received.
+	calls func() int
 	// fullCode names a pool with no free seat.
 	fullCode string
 	failAll  func()
@@ -109,6 +111,7 @@ func uipathFixture(t testing.TB, obs vendors.Observer) *fixture {
 		code:      "ATTUNU",
 		held:      func(u string) []string { return f.Held(account, u) },
 		writes:    f.Writes,
+		calls:     func() int { return len(f.Requests()) },
 		fullCode:  uipathtest.FullCode,
 		failNext:  f.FailNext,
 		breakAuth: f.BreakAuth,
@@ -139,6 +142,7 @@ func arcgisFixture(t testing.TB, obs vendors.Observer) *fixture {
 		code:      "usertype:creatorUT",
 		held:      f.Held,
 		writes:    f.Writes,
+		calls:     func() int { return len(f.Requests()) },
 		fullCode:  "pro:" + arcgistest.DemoFullEntitlement,
 		failNext:  f.FailNext,
 		breakAuth: f.BreakAuth,
@@ -161,6 +165,7 @@ func licensespringFixture(t testing.TB, obs vendors.Observer) *fixture {
 		code:      fmt.Sprint(id),
 		held:      f.Held,
 		writes:    f.Writes,
+		calls:     func() int { return len(f.Requests()) },
 		fullCode:  licensespringtest.DemoFullCode,
 		failNext:  f.FailNext,
 		breakAuth: f.BreakAuth,
@@ -188,6 +193,7 @@ func msp360Fixture(t testing.TB, obs vendors.Observer) *fixture {
 		code:      "Fixture",
 		held:      f.Held,
 		writes:    f.Writes,
+		calls:     func() int { return len(f.Requests()) },
 		fullCode:  msp360test.DemoCodeFull,
 		failNext:  f.FailNext,
 		breakAuth: f.BreakAuth,
@@ -215,6 +221,7 @@ func m365Fixture(t testing.TB, obs vendors.Observer) *fixture {
 		code:      "FIXTURE_SKU",
 		held:      f.Held,
 		writes:    f.Writes,
+		calls:     func() int { return len(f.Requests()) },
 		fullCode:  m365test.DemoVisio,
 		failNext:  f.FailNext,
 		breakAuth: f.BreakAuth,

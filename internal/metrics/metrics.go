@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/vendors"
 )
 
 // Metrics are the worker's collectors.
@@ -21,6 +22,7 @@ type Metrics struct {
 	ConsumerPending prometheus.Gauge
 	PoolTotal       *prometheus.GaugeVec
 	PoolAssigned    *prometheus.GaugeVec
+	Circuit         *prometheus.GaugeVec
 }
 
 // New creates the collectors and registers them with reg.
@@ -64,9 +66,13 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "seatkeeper_license_pool_assigned",
 			Help: "Seats assigned in a vendor's license pool.",
 		}, []string{"vendor", "account", "code"}),
+		Circuit: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "seatkeeper_vendor_circuit_state",
+			Help: "1 for a vendor's current circuit breaker state (closed, open, half_open), 0 for the others.",
+		}, []string{"vendor", "state"}),
 	}
 	reg.MustRegister(m.Commands, m.CommandLatency, m.VendorRequests, m.VendorLatency, m.Retries,
-		m.InFlight, m.ConsumerPending, m.PoolTotal, m.PoolAssigned)
+		m.InFlight, m.ConsumerPending, m.PoolTotal, m.PoolAssigned, m.Circuit)
 	return m
 }
 
@@ -85,6 +91,17 @@ func (m *Metrics) ObserveRetries(vendor string, n int) {
 func (m *Metrics) ObserveVendorRequest(vendor, op, status string, elapsed time.Duration) {
 	m.VendorRequests.WithLabelValues(vendor, op, status).Inc()
 	m.VendorLatency.WithLabelValues(vendor, op).Observe(elapsed.Seconds())
+}
+
+// ObserveCircuit implements vendors.CircuitObserver.
+func (m *Metrics) ObserveCircuit(vendor, state string) {
+	for _, s := range []string{vendors.CircuitClosed, vendors.CircuitOpen, vendors.CircuitHalfOpen} {
+		v := 0.0
+		if s == state {
+			v = 1
+		}
+		m.Circuit.WithLabelValues(vendor, s).Set(v)
+	}
 }
 
 // ObserveInFlight implements consumer.Observer.

@@ -79,6 +79,16 @@ func (p RetryPolicy) Retry(ctx context.Context, firstAttempt time.Time, op func(
 		if ctx.Err() != nil {
 			return attempts, &Deferral{Delay: 0, Err: err}
 		}
+		if errors.Is(err, ErrCircuitOpen) {
+			// The vendor is not being called: waiting in a handler slot
+			// helps nobody. Hand the command back until the probe.
+			now := time.Now()
+			if !now.Add(RetryAfterOf(err)).Before(totalEnd) {
+				return attempts, fmt.Errorf("%w after %d attempts over %s: %w",
+					ErrRetriesExhausted, attempts, now.Sub(firstAttempt).Round(time.Millisecond), err)
+			}
+			return attempts, &Deferral{Delay: RetryAfterOf(err), Err: err}
+		}
 		wait := bo.NextBackOff()
 		if ra := RetryAfterOf(err); ra > wait {
 			wait = ra
