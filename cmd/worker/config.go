@@ -76,6 +76,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s must be positive", name))
 		}
 	}
+	if c.PoolRefresh < 0 {
+		errs = append(errs, fmt.Errorf("SEATKEEPER_POOL_REFRESH %s: want 0 (off) or a positive interval", c.PoolRefresh))
+	}
 	if c.BreakerThreshold < 1 {
 		errs = append(errs, fmt.Errorf("SEATKEEPER_BREAKER_THRESHOLD %d: want at least 1", c.BreakerThreshold))
 	}

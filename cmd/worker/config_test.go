@@ -40,21 +40,23 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	got.WorkerID = ""
 	want := Config{
-		Concurrency:     32,
-		DataDir:         "./data",
-		EmbeddedListen:  "127.0.0.1:4222",
-		EmbeddedSync:    "always",
-		HTTPAddr:        "127.0.0.1:9464",
-		LogLevel:        "info",
-		Replicas:        1,
-		ShutdownTimeout: 25 * time.Second,
-		CommandMaxAge:   7 * 24 * time.Hour,
-		EventMaxAge:     365 * 24 * time.Hour,
-		DedupTTL:        30 * 24 * time.Hour,
-		AckWait:         30 * time.Second,
-		RetryInProcess:  20 * time.Second,
-		RetryBudget:     24 * time.Hour,
-		PoolRefresh:     5 * time.Minute,
+		Concurrency:      32,
+		DataDir:          "./data",
+		EmbeddedListen:   "127.0.0.1:4222",
+		EmbeddedSync:     "always",
+		HTTPAddr:         "127.0.0.1:9464",
+		LogLevel:         "info",
+		Replicas:         1,
+		ShutdownTimeout:  25 * time.Second,
+		CommandMaxAge:    7 * 24 * time.Hour,
+		EventMaxAge:      365 * 24 * time.Hour,
+		DedupTTL:         30 * 24 * time.Hour,
+		AckWait:          30 * time.Second,
+		RetryInProcess:   20 * time.Second,
+		RetryBudget:      24 * time.Hour,
+		PoolRefresh:      5 * time.Minute,
+		BreakerThreshold: 5,
+		BreakerCooldown:  30 * time.Second,
 	}
 	if got != want {
 		t.Errorf("defaults:\ngot  %+v\nwant %+v", got, want)
@@ -92,7 +94,7 @@ func validConfig() Config {
 		Concurrency: 32, EmbeddedSync: "always", LogLevel: "info", Replicas: 1,
 		ShutdownTimeout: 25 * time.Second, CommandMaxAge: 168 * time.Hour, EventMaxAge: 8760 * time.Hour,
 		DedupTTL: 720 * time.Hour, AckWait: 30 * time.Second, RetryInProcess: 20 * time.Second,
-		RetryBudget: 24 * time.Hour,
+		RetryBudget: 24 * time.Hour, BreakerThreshold: 5, BreakerCooldown: 30 * time.Second,
 	}
 }
 
@@ -111,6 +113,10 @@ func TestConfigValidate(t *testing.T) {
 		{"3 replicas", func(c *Config) { c.Replicas = 3 }, nil},
 		{"5 replicas", func(c *Config) { c.Replicas = 5 }, nil},
 		{"2 replicas", func(c *Config) { c.Replicas = 2 }, []string{"SEATKEEPER_REPLICAS 2"}},
+		{"breaker threshold 0", func(c *Config) { c.BreakerThreshold = 0 }, []string{"SEATKEEPER_BREAKER_THRESHOLD 0"}},
+		{"breaker cooldown 0", func(c *Config) { c.BreakerCooldown = 0 }, []string{"SEATKEEPER_BREAKER_COOLDOWN"}},
+		{"pool refresh off", func(c *Config) { c.PoolRefresh = 0 }, nil},
+		{"pool refresh negative", func(c *Config) { c.PoolRefresh = -time.Second }, []string{"SEATKEEPER_POOL_REFRESH"}},
 		{"0 replicas", func(c *Config) { c.Replicas = 0 }, []string{"SEATKEEPER_REPLICAS 0"}},
 		{"sync interval", func(c *Config) { c.EmbeddedSync = "2m" }, nil},
 		{"sync empty", func(c *Config) { c.EmbeddedSync = "" }, nil},

@@ -79,6 +79,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer stopFakes()
+	for _, name := range vendorReg.Names() {
+		m.Retries.WithLabelValues(name) // present from the start, so rate() works
+	}
 
 	nc, shutdownNATS, err := connect(cfg, natsCfg, log)
 	if err != nil {

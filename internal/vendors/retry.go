@@ -73,11 +73,13 @@ func (p RetryPolicy) Retry(ctx context.Context, firstAttempt time.Time, op func(
 	for {
 		attempts++
 		err := op(ctx)
+		if err != nil && ctx.Err() != nil {
+			// Cancelled (a shutdown deadline): whatever the error says, the
+			// command was not refused; hand it back.
+			return attempts, &Deferral{Delay: 0, Err: err}
+		}
 		if err == nil || !Retryable(err) {
 			return attempts, err
-		}
-		if ctx.Err() != nil {
-			return attempts, &Deferral{Delay: 0, Err: err}
 		}
 		if errors.Is(err, ErrCircuitOpen) {
 			// The vendor is not being called: waiting in a handler slot
