@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/cenkalti/backoff/v4"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
@@ -28,6 +31,9 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	Logger          *zap.Logger
 	Observer        Observer
+	// Rebind returns the consumer again after it stopped delivering (it is
+	// created anew if it was deleted); nil keeps the old one.
+	Rebind func(context.Context) (jetstream.Consumer, error)
 }
 
 // Observer is told how many commands the loop holds.
@@ -51,6 +57,9 @@ type Loop struct {
 	laneDepth   int
 	work        context.Context
 	wg          sync.WaitGroup
+	bound       atomic.Bool
+	firstBind   chan struct{} // closed once the loop first pulls
+	bindOnce    sync.Once
 
 	mu       sync.Mutex
 	held     map[*job]struct{}
@@ -94,51 +103,102 @@ func New(opts Options) *Loop {
 		held:        make(map[*job]struct{}),
 		lanes:       make(map[string]*lane),
 		byVendor:    make(map[string]int),
+		firstBind:   make(chan struct{}),
 	}
 }
+
+// FirstBind is closed once the loop pulls from the consumer for the first time.
+func (l *Loop) FirstBind() <-chan struct{} { return l.firstBind }
 
 // Run pulls and processes commands until ctx ends, then shuts down: it stops
 // pulling, lets held commands finish within ShutdownTimeout, and hands back
 // (Nak) whatever could not finish, so that nothing waits for AckWait.
+//
+// If the consumer stops delivering for any other reason (it was deleted,
+// the connection closed for good), Run binds to it again through Rebind,
+// with backoff, rather than end the worker.
 func (l *Loop) Run(ctx context.Context) error {
-	it, err := l.opts.Consumer.Messages(jetstream.PullMaxMessages(l.opts.Concurrency))
-	if err != nil {
-		return err
-	}
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	l.work = work
 	go l.heartbeat(work)
-	stopPulling := context.AfterFunc(ctx, it.Drain)
-	defer stopPulling()
 
+	cons := l.opts.Consumer
+	bo := backoff.NewExponentialBackOff()
+	bo.InitialInterval, bo.MaxInterval, bo.MaxElapsedTime = 250*time.Millisecond, 10*time.Second, 0
 	for {
-		select {
-		case l.slots <- struct{}{}:
-		case <-ctx.Done():
-		}
+		err := l.pull(ctx, cons)
+		l.bound.Store(false)
 		if ctx.Err() != nil {
 			break
 		}
-		msg, err := it.Next()
-		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-			<-l.slots
+		wait := bo.NextBackOff()
+		l.log.Warn("command consumer stopped delivering; binding again", zap.Error(err), zap.Duration("retry_in", wait))
+		if !sleep(ctx, wait) {
 			break
 		}
-		if err != nil {
-			<-l.slots
-			l.log.Warn("pull commands", zap.Error(err))
-			continue
+		if l.opts.Rebind != nil {
+			c, err := l.opts.Rebind(ctx)
+			if err != nil {
+				l.log.Warn("bind command consumer", zap.Error(err))
+				continue
+			}
+			cons = c
 		}
-		l.dispatch(msg)
 	}
-	l.handBack(it)
 	if !l.waitIdle(l.opts.ShutdownTimeout) {
 		l.log.Warn("shutdown timeout: handing back unfinished commands")
 		cancelWork()
 		l.waitIdle(10 * time.Second)
 	}
 	return nil
+}
+
+// Bound reports whether the loop is pulling from the consumer.
+func (l *Loop) Bound() bool { return l.bound.Load() }
+
+// pull runs one pull iterator until ctx ends (nil) or the iterator stops.
+func (l *Loop) pull(ctx context.Context, cons jetstream.Consumer) error {
+	it, err := cons.Messages(jetstream.PullMaxMessages(l.opts.Concurrency))
+	if err != nil {
+		return err
+	}
+	l.bound.Store(true)
+	l.bindOnce.Do(func() { close(l.firstBind) })
+	stopPulling := context.AfterFunc(ctx, it.Drain)
+	defer stopPulling()
+	defer l.handBack(it)
+	for {
+		select {
+		case l.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		msg, err := it.Next()
+		if err != nil {
+			<-l.slots
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+			l.log.Warn("pull commands", zap.Error(err))
+			continue
+		}
+		l.dispatch(msg)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // handBack naks the commands the iterator had buffered but not yet given

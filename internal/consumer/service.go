@@ -3,13 +3,13 @@ package consumer
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/handlers"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
 )
@@ -36,10 +36,10 @@ type ServiceOptions struct {
 // Service is a running worker: streams and buckets set up, the loop pulling.
 type Service struct {
 	Resources
-	JS    jetstream.JetStream
-	done  chan struct{}
-	err   error
-	bound atomic.Bool
+	JS   jetstream.JetStream
+	done chan struct{}
+	err  error
+	loop *Loop
 }
 
 // Start sets up the streams, consumer and buckets and starts the loop. The
@@ -80,19 +80,29 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 		ShutdownTimeout: o.ShutdownTimeout,
 		Logger:          o.Logger,
 		Observer:        lobs,
+		Rebind: func(ctx context.Context) (jetstream.Consumer, error) {
+			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			r, err := Setup(ctx, js, o.Settings)
+			return r.Consumer, err
+		},
 	})
-	s := &Service{Resources: res, JS: js, done: make(chan struct{})}
-	s.bound.Store(true)
+	s := &Service{Resources: res, JS: js, done: make(chan struct{}), loop: loop}
 	go func() {
 		defer close(s.done)
 		s.err = loop.Run(ctx)
-		s.bound.Store(false)
 	}()
+	select {
+	case <-loop.FirstBind():
+	case <-s.done:
+	case <-setupCtx.Done():
+		return nil, fmt.Errorf("bind consumer %s: %w", events.WorkerConsumer, setupCtx.Err())
+	}
 	return s, nil
 }
 
 // Bound reports whether the loop is pulling from the consumer.
-func (s *Service) Bound() bool { return s.bound.Load() }
+func (s *Service) Bound() bool { return s.loop.Bound() }
 
 // Done is closed when the loop has shut down.
 func (s *Service) Done() <-chan struct{} { return s.done }
