@@ -50,10 +50,12 @@ func TestNATSServerRestartedMidRun(t *testing.T) {
 		down := time.Now()
 		<-time.After(f.outage) // the fault itself, not a synchronisation
 		server = startNATS(t, port, dir)
-		faults += fmt.Sprintf("%s nats-server after %d results, back after %s; ", sigName(f.sig), at,
-			time.Since(down).Round(100*time.Millisecond))
+		back := time.Now()
 		// The worker must see the outage end, not merely outlive it.
 		worker.waitCount(`"msg":"NATS reconnected"`, i+1, time.Minute)
+		got.wait(t, got.distinct()+1, time.Minute)
+		faults += fmt.Sprintf("%s nats-server after %d results, back after %s, results resumed %s later; ",
+			sigName(f.sig), at, back.Sub(down).Round(100*time.Millisecond), time.Since(back).Round(100*time.Millisecond))
 	}
 
 	got.wait(t, n, 3*time.Minute)
