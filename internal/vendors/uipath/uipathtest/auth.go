@@ -15,7 +15,7 @@ import (
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.tokenReqs++
-	broken := s.faults.authBroken
+	broken := s.authBroken
 	s.mu.Unlock()
 
 	if err := r.ParseForm(); err != nil {
@@ -90,7 +90,7 @@ func (s *Server) BreakAuth() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.tokens)
-	s.faults.authBroken = true
+	s.authBroken = true
 }
 
 func newToken() string {

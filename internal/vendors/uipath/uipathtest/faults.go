@@ -6,21 +6,23 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"time"
+
+	"github.com/seatkeeper/seatkeeper/internal/vendors/fakefaults"
 )
 
-// faults are the failures injected into license API calls (the token
-// endpoint is affected by BreakAuth only).
-type faults struct {
-	hangN, resetN  int
-	failN          int
-	failStatus     int
-	failRetryAfter time.Duration
-	latency        time.Duration
-	failureRate    float64
-	rateStatus     int
-	authBroken     bool
+// newFaults returns the fault state of s: injected failures answer with
+// ProblemDetails. The fake has no seed option, so SetFailureRate draws from a
+// seed that differs from run to run.
+func (s *Server) newFaults() *fakefaults.Faults {
+	return fakefaults.New(fakefaults.Config{
+		Seed: rand.Int64(),
+		WriteFailure: func(w http.ResponseWriter, r *http.Request, f fakefaults.Failure) {
+			s.problem(w, r, f.Status, fmt.Sprintf("injected failure (HTTP %d)", f.Status))
+		},
+		// Cut in the body, so that the client meets the loss reading it.
+		CutAnswer: "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n{\"id\":",
+	})
 }
 
 // FailNext makes the next n license API calls answer status with a
@@ -28,77 +30,30 @@ type faults struct {
 // when retryAfter is not zero. It replaces an earlier FailNext not yet used
 // up.
 func (s *Server) FailNext(status, n int, retryAfter time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.failStatus, s.faults.failN, s.faults.failRetryAfter = status, n, retryAfter
+	s.faults.FailNext(fakefaults.Failure{Status: status, RetryAfter: retryAfter}, n)
 }
 
 // ResetNext makes the next n license API calls lose their connection in the
 // middle of the answer.
-func (s *Server) ResetNext(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.resetN = n
-}
+func (s *Server) ResetNext(n int) { s.faults.ResetNext(n) }
 
 // HangNext makes the next n license API calls never answer: the fake holds
 // them until the client gives up or the server closes.
-func (s *Server) HangNext(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.hangN = n
-}
+func (s *Server) HangNext(n int) { s.faults.HangNext(n) }
 
 // SetLatency delays every license API answer by d.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.latency = d
-}
+func (s *Server) SetLatency(d time.Duration) { s.faults.SetLatency(d) }
 
 // SetFailureRate makes each license API call answer status (a 5xx, say), at
 // random, with probability p (0 turns it off).
-func (s *Server) SetFailureRate(p float64, status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.failureRate, s.faults.rateStatus = p, status
-}
+func (s *Server) SetFailureRate(p float64, status int) { s.faults.SetFailureRate(p, status) }
 
 // Recover clears every fault, BreakAuth included.
 func (s *Server) Recover() {
+	s.faults.Recover()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = faults{}
-}
-
-type fault int
-
-const (
-	noFault fault = iota
-	hang
-	reset
-	fail
-)
-
-// nextFault takes the fault the next call suffers, and the latency before it.
-func (s *Server) nextFault() (fault, int, time.Duration, time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f := &s.faults
-	switch {
-	case f.hangN > 0:
-		f.hangN--
-		return hang, 0, 0, f.latency
-	case f.resetN > 0:
-		f.resetN--
-		return reset, 0, 0, f.latency
-	case f.failN > 0:
-		f.failN--
-		return fail, f.failStatus, f.failRetryAfter, f.latency
-	case f.failureRate > 0 && rand.Float64() < f.failureRate:
-		return fail, f.rateStatus, 0, f.latency
-	}
-	return noFault, 0, 0, f.latency
+	s.authBroken = false
 }
 
 // licenseAPI records each call, applies faults and the Bearer check, then
@@ -110,35 +65,7 @@ func (s *Server) licenseAPI(next http.Handler) http.Handler {
 		rw := &statusWriter{ResponseWriter: w}
 		defer func() { s.setStatus(idx, rw.status) }()
 
-		f, status, retryAfter, latency := s.nextFault()
-		if !s.sleep(r.Context(), latency) {
-			return
-		}
-		switch f {
-		case hang:
-			select {
-			case <-r.Context().Done():
-			case <-s.closing:
-			}
-			return
-		case reset:
-			// Cut the connection part-way through an answer: dropped
-			// before any byte, a GET would be retried unseen by
-			// net/http's transport.
-			if hj, ok := w.(http.Hijacker); ok {
-				if conn, buf, err := hj.Hijack(); err == nil {
-					buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n{\"id\":")
-					buf.Flush()
-					conn.Close()
-					return
-				}
-			}
-			panic(http.ErrAbortHandler)
-		case fail:
-			if retryAfter > 0 {
-				rw.Header().Set("Retry-After", strconv.Itoa(int((retryAfter+time.Second-1)/time.Second)))
-			}
-			s.problem(rw, r, status, fmt.Sprintf("injected failure (HTTP %d)", status))
+		if s.faults.Inject(rw, r) {
 			return
 		}
 		if !s.authorized(r) {
@@ -187,3 +114,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	}
 	return w.ResponseWriter.Write(b)
 }
+
+// Unwrap lets http.ResponseController (the reset's Hijack) reach the
+// connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

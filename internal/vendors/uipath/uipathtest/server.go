@@ -13,11 +13,12 @@
 package uipathtest
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"time"
+
+	"github.com/seatkeeper/seatkeeper/internal/vendors/fakefaults"
 )
 
 // Credentials the fake accepts unless Options says otherwise.
@@ -56,19 +57,18 @@ type Server struct {
 	// URL is the organisation base URL, to be used as UIPATH_BASE_URL.
 	URL string
 
-	opts    Options
-	http    *httptest.Server
-	closing chan struct{}
-	close   sync.Once
+	opts   Options
+	http   *httptest.Server
+	faults *fakefaults.Faults
 
-	mu        sync.Mutex
-	accounts  map[string]*account
-	tokens    map[string]time.Time // access token -> expiry
-	issued    []string             // every token ever issued
-	tokenReqs int
-	writes    int
-	requests  []Request
-	faults    faults
+	mu         sync.Mutex
+	accounts   map[string]*account
+	tokens     map[string]time.Time // access token -> expiry
+	issued     []string             // every token ever issued
+	tokenReqs  int
+	writes     int
+	requests   []Request
+	authBroken bool
 }
 
 // Request is one call the fake received on the license API (token requests
@@ -100,10 +100,10 @@ func New(opts Options) *Server {
 	}
 	s := &Server{
 		opts:     opts,
-		closing:  make(chan struct{}),
 		accounts: make(map[string]*account),
 		tokens:   make(map[string]time.Time),
 	}
+	s.faults = s.newFaults()
 	if opts.Demo {
 		s.seedDemo()
 	}
@@ -132,11 +132,9 @@ func NewServer(t TB, opts Options) *Server {
 
 // Close releases hung requests and shuts the server down.
 func (s *Server) Close() {
-	s.close.Do(func() {
-		close(s.closing)
-		s.http.CloseClientConnections()
-		s.http.Close()
-	})
+	s.faults.Close()
+	s.http.CloseClientConnections()
+	s.http.Close()
 }
 
 // Client returns an HTTP client for the server (no timeout of its own).
@@ -163,21 +161,4 @@ func (s *Server) TokenRequests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.tokenReqs
-}
-
-// sleep waits d, or until the request ends or the server closes; it reports
-// whether the full wait elapsed.
-func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-	case <-s.closing:
-	}
-	return false
 }
