@@ -30,7 +30,7 @@ func (s *Server) managed(h http.HandlerFunc) http.Handler {
 		if r.Method == http.MethodPost {
 			s.writes++
 		}
-		broken := s.faults.authBroken
+		broken := s.authBroken
 		s.mu.Unlock()
 		switch auth := r.Header.Get("Authorization"); {
 		case auth == "":

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/fakefaults"
 )
 
 // Credentials the fake accepts.
@@ -99,9 +100,8 @@ type licenseUser struct {
 type Server struct {
 	*httptest.Server
 
-	now  func() time.Time
-	done chan struct{}
-	once sync.Once
+	now    func() time.Time
+	faults *fakefaults.Faults
 
 	mu       sync.Mutex
 	licenses map[int64]*license
@@ -110,21 +110,20 @@ type Server struct {
 	nextUser int64
 	writes   int
 	requests []Request
-	faults   faults
-	rng      *rand.Rand // faults only, so assignments do not shift them
 	pwRNG    *rand.Rand
+	// authBroken refuses the Management API key (BreakAuth).
+	authBroken bool
 }
 
 // New starts a fake. Close it when done.
 func New(opts Options) *Server {
 	s := &Server{
 		now:      opts.Now,
-		done:     make(chan struct{}),
+		faults:   newFaults(opts.Seed),
 		licenses: make(map[int64]*license),
 		users:    make(map[string]*licenseUser),
 		nextID:   1719215304300000,
 		nextUser: 20000,
-		rng:      rand.New(rand.NewSource(opts.Seed)),
 		pwRNG:    rand.New(rand.NewSource(opts.Seed + 1)),
 	}
 	if s.now == nil {
@@ -146,7 +145,7 @@ func NewServer(t testing.TB, opts Options) *Server {
 
 // Close releases held requests and stops the server.
 func (s *Server) Close() {
-	s.once.Do(func() { close(s.done) })
+	s.faults.Close()
 	s.Server.Close()
 }
 
