@@ -260,8 +260,8 @@ func (s *Server) change(w http.ResponseWriter, r *http.Request, apply func(l *Li
 
 func (s *Server) grant(w http.ResponseWriter, r *http.Request) {
 	s.change(w, r, func(l *License, userID string) (int, string) {
-		if s.faults.raceGrants > 0 && l.UserID == "" && !l.IsTaken {
-			s.faults.raceGrants--
+		if s.raceGrants > 0 && l.UserID == "" && !l.IsTaken {
+			s.raceGrants--
 			s.nextUser++
 			l.UserID = s.addUserLocked(fmt.Sprintf(userIDForm, s.nextUser), phantomLogin)
 			l.User = phantomLogin

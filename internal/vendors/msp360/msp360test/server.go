@@ -19,12 +19,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"math/rand"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/seatkeeper/seatkeeper/internal/vendors/fakefaults"
 )
 
 // Credentials the fake accepts at POST /api/Provider/Login.
@@ -70,11 +71,10 @@ type Server struct {
 	// URL is the base URL of the fake, e.g. http://127.0.0.1:12345.
 	URL string
 
-	srv       *httptest.Server
-	now       func() time.Time
-	lifetime  time.Duration
-	done      chan struct{}
-	closeOnce sync.Once
+	srv      *httptest.Server
+	now      func() time.Time
+	lifetime time.Duration
+	faults   *fakefaults.Faults
 
 	mu         sync.Mutex
 	users      map[string]string // lower-case user id -> login
@@ -87,8 +87,7 @@ type Server struct {
 	writes     int
 	requests   []Request
 	authBroken bool
-	faults     faults
-	rng        *rand.Rand
+	raceGrants int // RaceNextGrants
 }
 
 // New starts a fake. Close it when done.
@@ -96,12 +95,11 @@ func New(opts Options) *Server {
 	s := &Server{
 		now:      opts.Now,
 		lifetime: opts.TokenLifetime,
-		done:     make(chan struct{}),
+		faults:   newFaults(opts.Seed),
 		users:    make(map[string]string),
 		userIDs:  make(map[string]string),
 		licenses: make(map[string]*License),
 		tokens:   make(map[string]time.Time),
-		rng:      rand.New(rand.NewSource(opts.Seed)),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -127,11 +125,9 @@ func NewServer(t testing.TB, opts Options) *Server {
 
 // Close releases hanging requests and shuts the fake down.
 func (s *Server) Close() {
-	s.closeOnce.Do(func() {
-		close(s.done)
-		s.srv.CloseClientConnections()
-		s.srv.Close()
-	})
+	s.faults.Close()
+	s.srv.CloseClientConnections()
+	s.srv.Close()
 }
 
 func (s *Server) routes() http.Handler {
@@ -159,7 +155,7 @@ func (s *Server) licenseAPI(h http.HandlerFunc) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		idx := s.record(Request{Method: r.Method, Path: r.URL.Path, Body: string(body), At: s.now()})
-		if s.injectFault(w, r) {
+		if s.faults.Inject(w, r) {
 			return
 		}
 		if !s.authorized(r) {
