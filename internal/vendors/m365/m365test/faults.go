@@ -1,25 +1,28 @@
 package m365test
 
 import (
-	"math/rand/v2"
 	"net/http"
 	"strconv"
-	"sync/atomic"
 	"time"
+
+	"github.com/seatkeeper/seatkeeper/internal/vendors/fakefaults"
 )
 
-// faults are the injected failures; Server.mu guards them.
-type faults struct {
-	failStatus int
-	failN      int
-	failRetry  time.Duration
-	resetN     int
-	hangN      int
-	latency    time.Duration
-	rate       float64
-	rateStatus int
-	rng        *rand.Rand
-	brokenAuth bool
+// newFaults returns the fault state of s: faults apply to Graph calls
+// only, and injected failures answer Graph's error object.
+func newFaults(seed int64) *fakefaults.Faults {
+	return fakefaults.New(fakefaults.Config{
+		Seed: seed,
+		WriteFailure: func(w http.ResponseWriter, _ *http.Request, f fakefaults.Failure) {
+			code, msg := faultError(f.Status)
+			writeGraphError(w, f.Status, code, msg)
+		},
+	})
+}
+
+// authFaults are the faults of the token endpoint; Server.mu guards them.
+type authFaults struct {
+	broken     bool
 	tokenFail  tokenFailure
 	tokenFailN int
 }
@@ -29,11 +32,7 @@ type tokenFailure struct {
 	description string
 }
 
-func (f *faults) reset(seed int64) {
-	*f = faults{rng: rand.New(rand.NewPCG(uint64(seed), 0x6d333635))}
-}
-
-func (f *faults) takeTokenFailure() tokenFailure {
+func (f *authFaults) takeTokenFailure() tokenFailure {
 	if f.tokenFailN == 0 {
 		return tokenFailure{}
 	}
@@ -45,9 +44,7 @@ func (f *faults) takeTokenFailure() tokenFailure {
 // body, and a Retry-After of retryAfter (whole seconds, rounded up) when it
 // is not zero.
 func (s *Server) FailNext(status, n int, retryAfter time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.failStatus, s.faults.failN, s.faults.failRetry = status, n, retryAfter
+	s.faults.FailNext(fakefaults.Failure{Status: status, RetryAfter: retryAfter}, n)
 }
 
 // FailTokenNext makes the next n token requests answer status with an OAuth
@@ -56,144 +53,34 @@ func (s *Server) FailNext(status, n int, retryAfter time.Duration) {
 func (s *Server) FailTokenNext(status, n int, description string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults.tokenFail = tokenFailure{status: status, description: description}
-	s.faults.tokenFailN = n
+	s.auth.tokenFail = tokenFailure{status: status, description: description}
+	s.auth.tokenFailN = n
 }
 
-// ResetNext makes the next n Graph calls drop the connection without an
-// answer. A call that net/http's client would silently repeat (an idempotent
-// request on a reused connection) is dropped without counting, so that the
-// caller sees n failures.
-func (s *Server) ResetNext(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.resetN = n
-}
+// ResetNext makes the next n Graph calls drop the connection without a
+// usable answer (after a truncated status line, so that net/http's client
+// cannot silently repeat an idempotent call and the caller sees n
+// failures).
+func (s *Server) ResetNext(n int) { s.faults.ResetNext(n) }
 
 // HangNext makes the next n Graph calls wait, unanswered, until the client
 // gives up or the server closes.
-func (s *Server) HangNext(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.hangN = n
-}
+func (s *Server) HangNext(n int) { s.faults.HangNext(n) }
 
 // SetLatency delays every Graph answer by d.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.latency = d
-}
+func (s *Server) SetLatency(d time.Duration) { s.faults.SetLatency(d) }
 
 // SetFailureRate makes each Graph call fail with status with probability p,
 // drawn from the RNG seeded by Options.Seed.
-func (s *Server) SetFailureRate(p float64, status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.rate, s.faults.rateStatus = p, status
-}
+func (s *Server) SetFailureRate(p float64, status int) { s.faults.SetFailureRate(p, status) }
 
 // Recover clears every fault, BreakAuth included. Issued tokens that were
 // expired stay expired.
 func (s *Server) Recover() {
+	s.faults.Recover()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults.reset(s.opts.Seed)
-}
-
-// fault is what to do with one Graph call.
-type fault struct {
-	latency    time.Duration
-	hang       bool
-	reset      bool
-	status     int
-	retryAfter time.Duration
-}
-
-func (s *Server) nextFault(r *http.Request) fault {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f := &s.faults
-	out := fault{latency: f.latency}
-	switch {
-	case f.hangN > 0:
-		f.hangN--
-		out.hang = true
-	case f.resetN > 0:
-		out.reset = true
-		if !clientWouldRepeat(r) {
-			f.resetN--
-		}
-	case f.failN > 0:
-		f.failN--
-		out.status, out.retryAfter = f.failStatus, f.failRetry
-	case f.rate > 0 && f.rng.Float64() < f.rate:
-		out.status = f.rateStatus
-	}
-	return out
-}
-
-// clientWouldRepeat reports whether net/http's Transport would send r again
-// by itself if the connection dropped: an idempotent request on a reused
-// connection.
-func clientWouldRepeat(r *http.Request) bool {
-	n, ok := r.Context().Value(connKey{}).(*atomic.Int64)
-	if !ok || n.Load() <= 1 {
-		return false
-	}
-	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
-		return true
-	}
-	return r.Header.Get("Idempotency-Key") != "" || r.Header.Get("X-Idempotency-Key") != ""
-}
-
-// injectFault applies the next fault to a Graph call; it reports whether
-// the call was answered (or dropped) by it.
-func (s *Server) injectFault(w http.ResponseWriter, r *http.Request) bool {
-	f := s.nextFault(r)
-	if f.latency > 0 && !s.wait(r, f.latency) {
-		return true
-	}
-	switch {
-	case f.hang:
-		s.wait(r, -1)
-		return true
-	case f.reset:
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-				return true
-			}
-		}
-		panic(http.ErrAbortHandler)
-	case f.status != 0:
-		if f.retryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int((f.retryAfter+time.Second-1)/time.Second)))
-		}
-		code, msg := faultError(f.status)
-		writeGraphError(w, f.status, code, msg)
-		return true
-	}
-	return false
-}
-
-// wait blocks for d (forever if d < 0) or until the client gives up or the
-// server closes; it reports whether d passed.
-func (s *Server) wait(r *http.Request, d time.Duration) bool {
-	var timeout <-chan time.Time
-	if d >= 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		timeout = t.C
-	}
-	select {
-	case <-timeout:
-		return true
-	case <-r.Context().Done():
-	case <-s.done:
-	}
-	return false
+	s.auth = authFaults{}
 }
 
 func faultError(status int) (code, msg string) {

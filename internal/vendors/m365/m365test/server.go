@@ -13,15 +13,14 @@
 package m365test
 
 import (
-	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/seatkeeper/seatkeeper/internal/vendors/fakefaults"
 )
 
 // Credentials of the app registration the fake accepts.
@@ -63,10 +62,9 @@ type Server struct {
 	// URL is the base URL of both the token endpoint and Graph.
 	URL string
 
-	hs   *httptest.Server
-	done chan struct{}
-	once sync.Once
-	opts Options
+	hs     *httptest.Server
+	faults *fakefaults.Faults
+	opts   Options
 
 	mu       sync.Mutex
 	skus     []*sku
@@ -78,7 +76,7 @@ type Server struct {
 	bodies   [][]byte
 	writes   int
 	throttle throttleWindow
-	faults   faults
+	auth     authFaults
 }
 
 // New starts a fake; Close stops it.
@@ -89,16 +87,11 @@ func New(opts Options) *Server {
 	if opts.ThrottleWindow == 0 {
 		opts.ThrottleWindow = time.Second
 	}
-	s := &Server{done: make(chan struct{}), opts: opts, tokens: make(map[string]time.Time)}
-	s.faults.reset(opts.Seed)
+	s := &Server{faults: newFaults(opts.Seed), opts: opts, tokens: make(map[string]time.Time)}
 	if opts.Demo {
 		s.seedDemo()
 	}
-	s.hs = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
-	s.hs.Config.ConnContext = func(ctx context.Context, _ net.Conn) context.Context {
-		return context.WithValue(ctx, connKey{}, new(atomic.Int64))
-	}
-	s.hs.Start()
+	s.hs = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.hs.URL
 	return s
 }
@@ -113,17 +106,11 @@ func NewServer(t testing.TB, opts Options) *Server {
 
 // Close releases hung requests and stops the server.
 func (s *Server) Close() {
-	s.once.Do(func() { close(s.done) })
+	s.faults.Close()
 	s.hs.Close()
 }
 
-// connKey holds a connection's request counter in its context.
-type connKey struct{}
-
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if n, ok := r.Context().Value(connKey{}).(*atomic.Int64); ok {
-		n.Add(1)
-	}
 	if strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token") {
 		s.serveToken(w, r)
 		return
@@ -133,7 +120,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.record(r)
-	if s.injectFault(w, r) {
+	if s.faults.Inject(w, r) {
 		return
 	}
 	if !s.authorized(w, r) {
@@ -207,6 +194,6 @@ func (s *Server) ExpireTokens() {
 func (s *Server) BreakAuth() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults.brokenAuth = true
+	s.auth.broken = true
 	clear(s.tokens)
 }

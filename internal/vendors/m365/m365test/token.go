@@ -18,8 +18,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	tenant := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/oauth2/v2.0/token")
 	s.mu.Lock()
 	s.tokenReq++
-	fail := s.faults.takeTokenFailure()
-	broken := s.faults.brokenAuth
+	fail := s.auth.takeTokenFailure()
+	broken := s.auth.broken
 	s.mu.Unlock()
 	if fail.status != 0 {
 		code := "invalid_request"
