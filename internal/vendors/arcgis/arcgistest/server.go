@@ -13,13 +13,14 @@ package arcgistest
 
 import (
 	"encoding/json"
-	"math/rand"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/seatkeeper/seatkeeper/internal/vendors/fakefaults"
 )
 
 // Credentials the fake accepts from generateToken.
@@ -66,9 +67,8 @@ type Server struct {
 	// URL is the server's root, e.g. http://127.0.0.1:43127.
 	URL string
 
-	srv       *httptest.Server
-	done      chan struct{}
-	closeOnce sync.Once
+	srv    *httptest.Server
+	faults *fakefaults.Faults
 
 	mu         sync.Mutex
 	users      map[string]*member
@@ -80,20 +80,17 @@ type Server struct {
 	writes     int
 	requests   []Request
 	releases   []string
-	faults     faults
-	rng        *rand.Rand
 	now        func() time.Time
 }
 
 // New starts a fake portal. Close it when done.
 func New(opts Options) *Server {
 	s := &Server{
-		done:    make(chan struct{}),
+		faults:  newFaults(opts.Seed),
 		users:   make(map[string]*member),
 		typeQty: make(map[string]int),
 		entMax:  make(map[string]int),
 		tokens:  make(map[string]tokenGrant),
-		rng:     rand.New(rand.NewSource(opts.Seed)),
 		now:     time.Now,
 	}
 	// Every organisation has the user type released users fall back to.
@@ -116,11 +113,9 @@ func NewServer(t testing.TB, opts Options) *Server {
 
 // Close releases hanging requests and shuts the server down.
 func (s *Server) Close() {
-	s.closeOnce.Do(func() {
-		close(s.done)
-		s.srv.CloseClientConnections()
-		s.srv.Close()
-	})
+	s.faults.Close()
+	s.srv.CloseClientConnections()
+	s.srv.Close()
 }
 
 // PortalURL is the sharing REST root, the adapter's ARCGIS_PORTAL_URL.
@@ -188,7 +183,7 @@ func (s *Server) licenseAPI(h func(http.ResponseWriter, *http.Request, form)) ht
 			return
 		}
 		s.record(r, f)
-		if s.injectFault(w, r) {
+		if s.faults.Inject(w, r) {
 			return
 		}
 		if !wantsJSON(w, f) {
