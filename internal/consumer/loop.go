@@ -21,9 +21,13 @@ type Options struct {
 	Consumer jetstream.Consumer
 	JS       jetstream.JetStream
 	Handler  *handlers.Handler
-	// Concurrency is the window: how many commands this worker holds at
-	// once (running, waiting on a vendor, or queued behind their lane).
+	// Concurrency is how many commands run at once (each waiting on its
+	// vendor, or retrying).
 	Concurrency int
+	// Window is how many commands this worker holds at once: running, or
+	// queued behind their user's lane or their vendor's share of the
+	// running slots. 0 means 8 × Concurrency.
+	Window int
 	// MaxDeliver is the consumer's; the last delivery of a command is never
 	// parked or deferred, so a command never runs out of deliveries silently.
 	MaxDeliver      int
@@ -44,27 +48,34 @@ type Observer interface {
 // Loop pulls commands and runs them through the handler.
 //
 // Commands for one (vendor, account, user) form a lane and run one after
-// another, in stream order. Lanes run concurrently. No vendor may hold more
-// than three quarters of the window and no lane more than a quarter of it:
-// a command past either limit is parked (handed back with a short delay),
-// so a vendor in trouble or a user with a burst of commands cannot stall
-// everyone else.
+// another, in stream order; lanes run concurrently, at most Concurrency at
+// once. No vendor runs more than three quarters of those slots, so a vendor
+// that is slow, rate limited or down cannot take them all: its commands wait
+// in memory (up to three quarters of the window) while the other vendors'
+// commands pass them. Only past that, or past a quarter of the window for one
+// user, is a command parked (handed back to JetStream with a delay).
 type Loop struct {
-	opts        Options
-	log         *zap.Logger
-	slots       chan struct{}
-	vendorShare int
-	laneDepth   int
-	work        context.Context
-	wg          sync.WaitGroup
-	bound       atomic.Bool
-	firstBind   chan struct{} // closed once the loop first pulls
-	bindOnce    sync.Once
+	opts          Options
+	log           *zap.Logger
+	held          chan struct{} // a token per held command; cap = window
+	runCap        int
+	vendorRunCap  int
+	vendorHeldCap int
+	laneDepth     int
+	work          context.Context
+	wg            sync.WaitGroup
+	bound         atomic.Bool
+	firstBind     chan struct{} // closed once the loop first pulls
+	bindOnce      sync.Once
 
 	mu       sync.Mutex
-	held     map[*job]struct{}
+	jobs     map[*job]struct{}
 	lanes    map[string]*lane
-	byVendor map[string]int
+	vendors  map[string]*vendorQueue
+	order    []string // vendors in first-seen order, for round robin
+	next     int
+	running  int
+	stopping bool
 }
 
 type job struct {
@@ -75,15 +86,28 @@ type job struct {
 	start time.Time
 }
 
+// lane is one user's queue of commands.
 type lane struct {
-	key   string
-	queue []*job
+	key, vendor string
+	queue       []*job
+	busy        bool // one of its commands is running
+	ready       bool // it is in its vendor's ready list
+}
+
+// vendorQueue is one vendor's lanes waiting for a running slot.
+type vendorQueue struct {
+	ready   []*lane
+	running int
+	held    int
 }
 
 // New returns a Loop.
 func New(opts Options) *Loop {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 1
+	}
+	if opts.Window < opts.Concurrency {
+		opts.Window = 8 * opts.Concurrency
 	}
 	if opts.AckWait <= 0 {
 		opts.AckWait = 30 * time.Second
@@ -95,15 +119,17 @@ func New(opts Options) *Loop {
 		opts.Observer = nopObserver{}
 	}
 	return &Loop{
-		opts:        opts,
-		log:         opts.Logger,
-		slots:       make(chan struct{}, opts.Concurrency),
-		vendorShare: max(1, opts.Concurrency*3/4),
-		laneDepth:   max(1, opts.Concurrency/4),
-		held:        make(map[*job]struct{}),
-		lanes:       make(map[string]*lane),
-		byVendor:    make(map[string]int),
-		firstBind:   make(chan struct{}),
+		opts:          opts,
+		log:           opts.Logger,
+		held:          make(chan struct{}, opts.Window),
+		runCap:        opts.Concurrency,
+		vendorRunCap:  max(1, opts.Concurrency*3/4),
+		vendorHeldCap: max(1, opts.Window*3/4),
+		laneDepth:     max(1, opts.Window/4),
+		jobs:          make(map[*job]struct{}),
+		lanes:         make(map[string]*lane),
+		vendors:       make(map[string]*vendorQueue),
+		firstBind:     make(chan struct{}),
 	}
 }
 
@@ -130,6 +156,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		err := l.pull(ctx, cons)
 		l.bound.Store(false)
 		if ctx.Err() != nil {
+			l.handBackQueued()
 			break
 		}
 		wait := bo.NextBackOff()
@@ -170,13 +197,13 @@ func (l *Loop) pull(ctx context.Context, cons jetstream.Consumer) error {
 	defer l.handBack(it)
 	for {
 		select {
-		case l.slots <- struct{}{}:
+		case l.held <- struct{}{}:
 		case <-ctx.Done():
 			return nil
 		}
 		msg, err := it.Next()
 		if err != nil {
-			<-l.slots
+			<-l.held
 			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				if ctx.Err() != nil {
 					return nil
@@ -233,38 +260,124 @@ func (l *Loop) dispatch(msg jetstream.Msg) {
 	if err != nil {
 		l.log.Error("command without JetStream metadata", zap.String("subject", msg.Subject()), zap.Error(err))
 		_ = msg.Term()
-		<-l.slots
+		<-l.held
 		return
 	}
 	j := &job{msg: msg, meta: meta, start: time.Now()}
 	j.cmd, j.err = events.DecodeCommand(msg.Subject(), msg.Data())
 	l.wg.Add(1)
 	if j.err != nil {
-		l.track(j, true)
+		l.mu.Lock()
+		l.jobs[j] = struct{}{}
+		l.mu.Unlock()
 		go l.reject(j)
 		return
 	}
 	vendor, key := j.cmd.Data.Vendor, j.cmd.LaneKey()
 	final := l.opts.MaxDeliver > 0 && meta.NumDelivered >= uint64(l.opts.MaxDeliver)
 	l.mu.Lock()
+	vq := l.vendor(vendor)
 	ln := l.lanes[key]
-	if !final && (l.byVendor[vendor] >= l.vendorShare || (ln != nil && len(ln.queue) >= l.laneDepth)) {
+	if !final && (vq.held >= l.vendorHeldCap || (ln != nil && len(ln.queue) >= l.laneDepth)) {
 		l.mu.Unlock()
 		l.park(j)
 		return
 	}
-	l.byVendor[vendor]++
-	l.held[j] = struct{}{}
-	l.opts.Observer.ObserveInFlight(len(l.held))
-	if ln != nil {
-		ln.queue = append(ln.queue, j)
-		l.mu.Unlock()
-		return
+	vq.held++
+	l.jobs[j] = struct{}{}
+	n := len(l.jobs)
+	if ln == nil {
+		ln = &lane{key: key, vendor: vendor}
+		l.lanes[key] = ln
 	}
-	ln = &lane{key: key, queue: []*job{j}}
-	l.lanes[key] = ln
+	ln.queue = append(ln.queue, j)
+	l.readyLocked(ln)
+	l.scheduleLocked()
 	l.mu.Unlock()
-	go l.runLane(ln)
+	l.opts.Observer.ObserveInFlight(n)
+}
+
+func (l *Loop) vendor(name string) *vendorQueue {
+	vq := l.vendors[name]
+	if vq == nil {
+		vq = &vendorQueue{}
+		l.vendors[name] = vq
+		l.order = append(l.order, name)
+	}
+	return vq
+}
+
+// readyLocked puts an idle lane with work in its vendor's ready list.
+func (l *Loop) readyLocked(ln *lane) {
+	if !ln.busy && !ln.ready && len(ln.queue) > 0 {
+		ln.ready = true
+		vq := l.vendors[ln.vendor]
+		vq.ready = append(vq.ready, ln)
+	}
+}
+
+// scheduleLocked starts commands while running slots are free, taking
+// vendors in turn and none past its share.
+func (l *Loop) scheduleLocked() {
+	for !l.stopping && l.running < l.runCap {
+		var vq *vendorQueue
+		for i := range l.order {
+			name := l.order[(l.next+i)%len(l.order)]
+			if q := l.vendors[name]; len(q.ready) > 0 && q.running < l.vendorRunCap {
+				vq, l.next = q, (l.next+i+1)%len(l.order)
+				break
+			}
+		}
+		if vq == nil {
+			return
+		}
+		ln := vq.ready[0]
+		vq.ready = vq.ready[1:]
+		ln.ready, ln.busy = false, true
+		j := ln.queue[0]
+		ln.queue = ln.queue[1:]
+		vq.running++
+		l.running++
+		go l.run(ln, j)
+	}
+}
+
+// run processes one command of a lane, then lets the lane's next one (or
+// another lane) have the slot.
+func (l *Loop) run(ln *lane, j *job) {
+	l.process(j)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ln.busy = false
+	l.vendors[ln.vendor].running--
+	l.running--
+	if len(ln.queue) == 0 {
+		delete(l.lanes, ln.key)
+	}
+	l.readyLocked(ln)
+	l.scheduleLocked()
+}
+
+// handBackQueued naks, at shutdown, every held command that has not
+// started: another replica (or this one, restarted) takes them at once.
+func (l *Loop) handBackQueued() {
+	l.mu.Lock()
+	l.stopping = true
+	var queued []*job
+	for key, ln := range l.lanes {
+		queued = append(queued, ln.queue...)
+		ln.queue = nil
+		if !ln.busy {
+			delete(l.lanes, key)
+		}
+	}
+	for _, vq := range l.vendors {
+		vq.ready = nil
+	}
+	l.mu.Unlock()
+	for _, j := range queued {
+		l.settle(j, handlers.Reply{}, context.Canceled)
+	}
 }
 
 // park hands a command back for a little while; the delay grows with its
@@ -272,39 +385,20 @@ func (l *Loop) dispatch(msg jetstream.Msg) {
 func (l *Loop) park(j *job) {
 	delay := min(time.Duration(j.meta.NumDelivered)*500*time.Millisecond, 30*time.Second)
 	_ = j.msg.NakWithDelay(delay)
-	<-l.slots
+	<-l.held
 	l.wg.Done()
 }
 
-func (l *Loop) track(j *job, add bool) {
+// untrack forgets a settled command.
+func (l *Loop) untrack(j *job) {
 	l.mu.Lock()
-	if add {
-		l.held[j] = struct{}{}
-	} else {
-		delete(l.held, j)
-		if j.err == nil {
-			l.byVendor[j.cmd.Data.Vendor]--
-		}
+	delete(l.jobs, j)
+	if j.err == nil {
+		l.vendors[j.cmd.Data.Vendor].held--
 	}
-	n := len(l.held)
+	n := len(l.jobs)
 	l.mu.Unlock()
 	l.opts.Observer.ObserveInFlight(n)
-}
-
-// runLane runs a lane's commands one by one until it is empty.
-func (l *Loop) runLane(ln *lane) {
-	for {
-		l.mu.Lock()
-		if len(ln.queue) == 0 {
-			delete(l.lanes, ln.key)
-			l.mu.Unlock()
-			return
-		}
-		j := ln.queue[0]
-		ln.queue = ln.queue[1:]
-		l.mu.Unlock()
-		l.process(j)
-	}
 }
 
 func (l *Loop) process(j *job) {
@@ -340,8 +434,8 @@ func fallbackID(meta *jetstream.MsgMetadata) string {
 // settle acks, naks or terminates the command and logs its outcome once.
 func (l *Loop) settle(j *job, reply handlers.Reply, err error) {
 	defer func() {
-		l.track(j, false)
-		<-l.slots
+		l.untrack(j)
+		<-l.held
 		l.wg.Done()
 	}()
 	d := decide(err, time.Now())
@@ -400,8 +494,8 @@ func (l *Loop) heartbeat(ctx context.Context) {
 		case <-t.C:
 		}
 		l.mu.Lock()
-		msgs := make([]jetstream.Msg, 0, len(l.held))
-		for j := range l.held {
+		msgs := make([]jetstream.Msg, 0, len(l.jobs))
+		for j := range l.jobs {
 			msgs = append(msgs, j.msg)
 		}
 		l.mu.Unlock()

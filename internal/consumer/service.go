@@ -21,8 +21,11 @@ type ServiceOptions struct {
 	Vendors  handlers.Vendors
 	Policy   vendors.RetryPolicy
 	// Owner names this worker in claims; unique per replica.
-	Owner           string
-	Concurrency     int
+	Owner       string
+	Concurrency int
+	// Window is how many commands the worker holds at once; 0 means
+	// 8 × Concurrency (see Loop).
+	Window          int
 	ShutdownTimeout time.Duration
 	Logger          *zap.Logger
 	// Observer receives the handler's and the loop's observations; nil for
@@ -75,6 +78,7 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 		JS:              js,
 		Handler:         h,
 		Concurrency:     o.Concurrency,
+		Window:          o.Window,
 		MaxDeliver:      o.Settings.MaxDeliver,
 		AckWait:         o.Settings.AckWait,
 		ShutdownTimeout: o.ShutdownTimeout,
