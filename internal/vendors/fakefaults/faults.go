@@ -92,7 +92,7 @@ func (f *Faults) FailNext(fl Failure, n int) {
 }
 
 // ResetNext makes the next n calls lose their connection part-way through
-// the status line.
+// the answer (Config.CutAnswer).
 func (f *Faults) ResetNext(n int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
