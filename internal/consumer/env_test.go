@@ -338,3 +338,22 @@ func statuses(r events.Result) map[string]string {
 	}
 	return m
 }
+
+// duplicatesAndLost counts, over ids, the extra results stored in
+// LICENSE_EVENTS and the commands with none, failing the test for either.
+func duplicatesAndLost(t testing.TB, e *env, ids []string) (dups, lost int) {
+	t.Helper()
+	stored := countStored(t, e.js)
+	for _, id := range ids {
+		switch n := stored[id]; {
+		case n == 0:
+			lost++
+		case n > 1:
+			dups += n - 1
+		}
+	}
+	if dups > 0 || lost > 0 {
+		t.Errorf("%d duplicate and %d missing results in LICENSE_EVENTS", dups, lost)
+	}
+	return dups, lost
+}

@@ -49,7 +49,8 @@ type Observer interface {
 //
 // Commands for one (vendor, account, user) form a lane and run one after
 // another, in stream order; lanes run concurrently, at most Concurrency at
-// once. No vendor runs more than three quarters of those slots, so a vendor
+// once. No vendor runs more than three quarters of those slots (once a
+// second vendor has been seen), so a vendor
 // that is slow, rate limited or down cannot take them all: its commands wait
 // in memory (up to three quarters of the window) while the other vendors'
 // commands pass them. Only past that, or past a quarter of the window for one
@@ -316,6 +317,15 @@ func (l *Loop) readyLocked(ln *lane) {
 	}
 }
 
+// runCapOf is how many running slots one vendor may take: all of them while
+// it is the only vendor this worker has seen, three quarters otherwise.
+func (l *Loop) runCapOf() int {
+	if len(l.order) == 1 {
+		return l.runCap
+	}
+	return l.vendorRunCap
+}
+
 // scheduleLocked starts commands while running slots are free, taking
 // vendors in turn and none past its share.
 func (l *Loop) scheduleLocked() {
@@ -323,7 +333,7 @@ func (l *Loop) scheduleLocked() {
 		var vq *vendorQueue
 		for i := range l.order {
 			name := l.order[(l.next+i)%len(l.order)]
-			if q := l.vendors[name]; len(q.ready) > 0 && q.running < l.vendorRunCap {
+			if q := l.vendors[name]; len(q.ready) > 0 && q.running < l.runCapOf() {
 				vq, l.next = q, (l.next+i+1)%len(l.order)
 				break
 			}

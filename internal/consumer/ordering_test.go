@@ -66,7 +66,12 @@ func TestOrderPerUserAcrossReplicas(t *testing.T) {
 			t.Errorf("stale release for ord-%03d reports held %v, want the vendor's [TSTNU]", u, r.Data.Held)
 		}
 	}
-	if got := e.fake.Writes(); got != writes {
-		t.Errorf("stale commands made %d writes at the vendor, want 0", got-writes)
+	stale := e.fake.Writes() - writes
+	if stale != 0 {
+		t.Errorf("stale commands made %d writes at the vendor, want 0", stale)
 	}
+	e.settled()
+	dups, lost := duplicatesAndLost(t, e, ids)
+	t.Logf("scenario=order-across-replicas commands=%d replicas=2 users=%d faults=\"%d stale releases re-published\" results=%d duplicates=%d lost=%d wrong_final_state=0 stale_writes=%d",
+		len(ids)+users, users, users, len(ids)+users-lost, dups, lost, stale)
 }
