@@ -213,5 +213,19 @@ func TestSIGKILLMidRunLosesNothingAndDoublesNothing(t *testing.T) {
 		}
 	}
 	got.mu.Unlock()
-	t.Logf("commands %d, results stored %d, duplicates 0, lost 0", n, len(stored))
+	dups, lost := 0, 0
+	for _, c := range cmds {
+		switch k := stored[c.ID]; {
+		case k == 0:
+			lost++
+		case k > 1:
+			dups += k - 1
+		}
+	}
+	doubles := 0
+	for _, u := range users {
+		doubles += max(puts[u]-1, 0)
+	}
+	t.Logf("scenario=worker-sigkill-once commands=%d faults=\"SIGKILL the worker subprocess after %d results, restart\" results=%d duplicates=%d lost=%d double_assignments=%d",
+		n, killedAt, n-lost, dups, lost, doubles)
 }
