@@ -2,6 +2,7 @@ package vendors
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -106,28 +107,18 @@ func NewTransport(vendor string, lim Limits, observer Observer) *Transport {
 	return t
 }
 
-// RoundTrip implements http.RoundTripper.
+// RoundTrip implements http.RoundTripper. A request holds its concurrency
+// slot until its response body is closed, so reading an answer counts
+// against the cap too.
 func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
-	ctx := r.Context()
-	if err := t.waitPause(ctx); err != nil {
-		return nil, err
-	}
-	if t.slots != nil {
-		select {
-		case t.slots <- struct{}{}:
-			defer func() { <-t.slots }()
-		case <-ctx.Done():
-			return nil, ctx.Err()
+	release, err := t.admit(r.Context())
+	if err != nil {
+		// The RoundTripper contract: the request body is closed, even on
+		// an early error.
+		if r.Body != nil {
+			_ = r.Body.Close()
 		}
-	}
-	// A pause may have begun while this request waited for a slot.
-	if err := t.waitPause(ctx); err != nil {
 		return nil, err
-	}
-	if t.limiter != nil {
-		if err := t.limiter.Wait(ctx); err != nil {
-			return nil, err
-		}
 	}
 	start := time.Now()
 	resp, err := t.next.RoundTrip(r)
@@ -137,11 +128,58 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 			t.Pause(ParseRetryAfter(resp.Header, time.Now()))
 		}
+		resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
+	} else {
+		release()
 	}
 	if t.observer != nil {
 		t.observer.ObserveVendorRequest(t.vendor, opOf(r), status, time.Since(start))
 	}
 	return resp, err
+}
+
+// admit waits for the vendor's pause to end, a concurrency slot and a
+// rate-limit token, in that order, and checks the pause once more last: one
+// may have begun while the request waited. It returns the function that
+// frees the slot.
+func (t *Transport) admit(ctx context.Context) (release func(), err error) {
+	release = func() {}
+	if err := t.waitPause(ctx); err != nil {
+		return nil, err
+	}
+	if t.slots != nil {
+		select {
+		case t.slots <- struct{}{}:
+			var once sync.Once
+			release = func() { once.Do(func() { <-t.slots }) }
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if t.limiter != nil {
+		if err := t.limiter.Wait(ctx); err != nil {
+			release()
+			return nil, err
+		}
+	}
+	if err := t.waitPause(ctx); err != nil {
+		release()
+		return nil, err
+	}
+	return release, nil
+}
+
+// releasingBody frees the request's concurrency slot when the body is
+// closed.
+type releasingBody struct {
+	io.ReadCloser
+	release func()
+}
+
+func (b *releasingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.release()
+	return err
 }
 
 // Pause holds back every request to the vendor for d (capped), unless a
