@@ -258,17 +258,22 @@ func (r *results) percentile(p float64) time.Duration {
 // cmd/worker runs it) with vendor v, logging at info level as the worker
 // does, to nowhere. Stopping it is left to the benchmark's cleanup.
 func startWorker(b *testing.B, nc *nats.Conn, v vendors.Vendor) *consumer.Service {
+	return startWorkerN(b, nc, v, concurrency)
+}
+
+// startWorkerN is startWorker with n handlers.
+func startWorkerN(b *testing.B, nc *nats.Conn, v vendors.Vendor, n int) *consumer.Service {
 	b.Helper()
 	enc := zap.NewProductionEncoderConfig()
 	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.AddSync(io.Discard), zap.InfoLevel))
 	ctx, cancel := context.WithCancel(context.Background())
 	svc, err := consumer.Start(ctx, consumer.ServiceOptions{
 		Conn:            nc,
-		Settings:        consumer.DefaultSettings(concurrency),
+		Settings:        consumer.DefaultSettings(n),
 		Vendors:         vendors.NewRegistry(v),
 		Policy:          vendors.DefaultRetryPolicy(),
 		Owner:           "bench-worker",
-		Concurrency:     concurrency,
+		Concurrency:     n,
 		ShutdownTimeout: 10 * time.Second,
 		Logger:          log,
 	})
