@@ -254,6 +254,11 @@ func TestRunSandbox(t *testing.T) {
 		if code != http.StatusOK || got["consumer"] != "bound" || got["nats"] != "CONNECTED" || got["status"] != "ready" {
 			t.Errorf("/readyz = %d %v, want 200 with consumer bound and nats CONNECTED", code, got)
 		}
+		for _, v := range events.Vendors {
+			if got["vendor_"+v] != "circuit closed" {
+				t.Errorf("/readyz reports %s as %q, want its circuit breaker closed", v, got["vendor_"+v])
+			}
+		}
 	})
 
 	t.Run("metrics", func(t *testing.T) {
@@ -269,6 +274,7 @@ func TestRunSandbox(t *testing.T) {
 			"seatkeeper_vendor_requests_total", "seatkeeper_vendor_request_duration_seconds",
 			"seatkeeper_commands_in_flight", "seatkeeper_consumer_pending",
 			"seatkeeper_license_pool_total", "seatkeeper_license_pool_assigned",
+			"seatkeeper_vendor_circuit_state", "seatkeeper_vendor_retries_total",
 		} {
 			want = append(want, "\n# TYPE "+n+" ")
 		}
@@ -277,6 +283,8 @@ func TestRunSandbox(t *testing.T) {
 			`seatkeeper_vendor_requests_total{operation=`,
 			`seatkeeper_license_pool_total{account="`+uipathtest.DemoAccount+`"`,
 			`seatkeeper_license_pool_assigned{account="`+uipathtest.DemoAccount+`"`,
+			`seatkeeper_vendor_circuit_state{state="closed",vendor="uipath"} 1`,
+			`seatkeeper_vendor_retries_total{vendor="uipath"} 0`,
 		)
 		var body string
 		missing := func() []string {
