@@ -413,9 +413,18 @@ func (l *Loop) untrack(j *job) {
 
 func (l *Loop) process(j *job) {
 	final := l.opts.MaxDeliver > 0 && j.meta.NumDelivered >= uint64(l.opts.MaxDeliver)
-	reply, err := l.opts.Handler.Handle(l.work, handlers.Delivery{
-		Command: j.cmd, Seq: j.meta.Sequence.Stream, Published: j.meta.Timestamp, Final: final,
-	})
+	d := handlers.Delivery{Command: j.cmd, Seq: j.meta.Sequence.Stream, Published: j.meta.Timestamp, Final: final}
+	reply, err := l.opts.Handler.Handle(l.work, d)
+	// JetStream will not deliver a command again after its last delivery:
+	// if another command holds it or its user, wait here instead of handing
+	// it back to be lost.
+	var busy *handlers.BusyError
+	for final && errors.As(err, &busy) && l.work.Err() == nil {
+		if !sleep(l.work, decide(err, time.Now()).delay) {
+			break
+		}
+		reply, err = l.opts.Handler.Handle(l.work, d)
+	}
 	if err == nil {
 		err = l.publish(l.work, reply)
 	}

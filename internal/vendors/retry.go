@@ -89,7 +89,9 @@ func (p RetryPolicy) Retry(ctx context.Context, firstAttempt time.Time, op func(
 				return attempts, fmt.Errorf("%w after %d attempts over %s: %w",
 					ErrRetriesExhausted, attempts, now.Sub(firstAttempt).Round(time.Millisecond), err)
 			}
-			return attempts, &Deferral{Delay: RetryAfterOf(err), Err: err}
+			// At least until the probe; longer the longer the command has
+			// been failing, so a long outage does not spend its deliveries.
+			return attempts, &Deferral{Delay: p.deferral(RetryAfterOf(err), now.Sub(firstAttempt), totalEnd.Sub(now)), Err: err}
 		}
 		wait := bo.NextBackOff()
 		if ra := RetryAfterOf(err); ra > wait {
