@@ -1,0 +1,192 @@
+package consumer
+
+import (
+	"context"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/handlers"
+)
+
+// job is one pulled command while the worker holds it.
+type job struct {
+	msg   jetstream.Msg
+	meta  *jetstream.MsgMetadata
+	cmd   events.Command
+	err   error // validation
+	start time.Time
+}
+
+// lane is one user's queue of commands.
+type lane struct {
+	key, vendor string
+	queue       []*job
+	busy        bool // one of its commands is running
+	ready       bool // it is in its vendor's ready list
+}
+
+// vendorQueue is one vendor's lanes waiting for a running slot.
+type vendorQueue struct {
+	ready   []*lane
+	running int
+	held    int
+}
+
+// dispatch places a pulled command in its lane, parks it, or rejects it.
+func (l *Loop) dispatch(msg jetstream.Msg) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		l.log.Error("command without JetStream metadata", zap.String("subject", msg.Subject()), zap.Error(err))
+		_ = msg.Term()
+		<-l.held
+		return
+	}
+	j := &job{msg: msg, meta: meta, start: time.Now()}
+	j.cmd, j.err = events.DecodeCommand(msg.Subject(), msg.Data())
+	l.wg.Add(1)
+	if j.err != nil {
+		l.mu.Lock()
+		l.jobs[j] = struct{}{}
+		l.mu.Unlock()
+		go l.reject(j)
+		return
+	}
+	vendor, key := j.cmd.Data.Vendor, j.cmd.LaneKey()
+	final := l.opts.MaxDeliver > 0 && meta.NumDelivered >= uint64(l.opts.MaxDeliver)
+	l.mu.Lock()
+	vq := l.vendor(vendor)
+	ln := l.lanes[key]
+	if !final && (vq.held >= l.vendorHeldCap || (ln != nil && len(ln.queue) >= l.laneDepth)) {
+		l.mu.Unlock()
+		l.park(j)
+		return
+	}
+	vq.held++
+	l.jobs[j] = struct{}{}
+	n := len(l.jobs)
+	if ln == nil {
+		ln = &lane{key: key, vendor: vendor}
+		l.lanes[key] = ln
+	}
+	ln.queue = append(ln.queue, j)
+	l.readyLocked(ln)
+	l.scheduleLocked()
+	l.mu.Unlock()
+	l.opts.Observer.ObserveInFlight(n)
+}
+
+func (l *Loop) vendor(name string) *vendorQueue {
+	vq := l.vendors[name]
+	if vq == nil {
+		vq = &vendorQueue{}
+		l.vendors[name] = vq
+		l.order = append(l.order, name)
+	}
+	return vq
+}
+
+// readyLocked puts an idle lane with work in its vendor's ready list.
+func (l *Loop) readyLocked(ln *lane) {
+	if !ln.busy && !ln.ready && len(ln.queue) > 0 {
+		ln.ready = true
+		vq := l.vendors[ln.vendor]
+		vq.ready = append(vq.ready, ln)
+	}
+}
+
+// runCapOf is how many running slots one vendor may take: all of them while
+// it is the only vendor this worker has seen, three quarters otherwise.
+func (l *Loop) runCapOf() int {
+	if len(l.order) == 1 {
+		return l.runCap
+	}
+	return l.vendorRunCap
+}
+
+// scheduleLocked starts commands while running slots are free, taking
+// vendors in turn and none past its share.
+func (l *Loop) scheduleLocked() {
+	for !l.stopping && l.running < l.runCap {
+		var vq *vendorQueue
+		for i := range l.order {
+			name := l.order[(l.next+i)%len(l.order)]
+			if q := l.vendors[name]; len(q.ready) > 0 && q.running < l.runCapOf() {
+				vq, l.next = q, (l.next+i+1)%len(l.order)
+				break
+			}
+		}
+		if vq == nil {
+			return
+		}
+		ln := vq.ready[0]
+		vq.ready = vq.ready[1:]
+		ln.ready, ln.busy = false, true
+		j := ln.queue[0]
+		ln.queue = ln.queue[1:]
+		vq.running++
+		l.running++
+		go l.run(ln, j)
+	}
+}
+
+// run processes one command of a lane, then lets the lane's next one (or
+// another lane) have the slot.
+func (l *Loop) run(ln *lane, j *job) {
+	l.process(j)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ln.busy = false
+	l.vendors[ln.vendor].running--
+	l.running--
+	if len(ln.queue) == 0 {
+		delete(l.lanes, ln.key)
+	}
+	l.readyLocked(ln)
+	l.scheduleLocked()
+}
+
+// handBackQueued naks, at shutdown, every held command that has not
+// started: another replica (or this one, restarted) takes them at once.
+func (l *Loop) handBackQueued() {
+	l.mu.Lock()
+	l.stopping = true
+	var queued []*job
+	for key, ln := range l.lanes {
+		queued = append(queued, ln.queue...)
+		ln.queue = nil
+		if !ln.busy {
+			delete(l.lanes, key)
+		}
+	}
+	for _, vq := range l.vendors {
+		vq.ready = nil
+	}
+	l.mu.Unlock()
+	for _, j := range queued {
+		l.settle(j, handlers.Reply{}, context.Canceled)
+	}
+}
+
+// park hands a command back for a little while; the delay grows with its
+// deliveries so that a long backlog does not spin.
+func (l *Loop) park(j *job) {
+	delay := min(time.Duration(j.meta.NumDelivered)*500*time.Millisecond, 30*time.Second)
+	_ = j.msg.NakWithDelay(delay)
+	<-l.held
+	l.wg.Done()
+}
+
+// untrack forgets a settled command.
+func (l *Loop) untrack(j *job) {
+	l.mu.Lock()
+	delete(l.jobs, j)
+	if j.err == nil {
+		l.vendors[j.cmd.Data.Vendor].held--
+	}
+	n := len(l.jobs)
+	l.mu.Unlock()
+	l.opts.Observer.ObserveInFlight(n)
+}
