@@ -32,6 +32,8 @@ func (a action) String() string {
 type decision struct {
 	action action
 	delay  time.Duration
+	// reason goes with a term, into JetStream's advisory.
+	reason string
 }
 
 // storeRetryDelay is the redelivery delay after a failure of NATS itself
@@ -43,6 +45,19 @@ const storeRetryDelay = time.Second
 // held by another command or replica.
 const maxBusyDelay = time.Second
 
+// panicError is a handler that panicked.
+type panicError struct {
+	value string
+	final bool // on the command's last delivery
+}
+
+func (e *panicError) Error() string { return "handler panicked: " + e.value }
+
+// panicRetryDelay spaces the retries of a command whose handling panicked:
+// the bug may be in one vendor's adapter, and the command may succeed once
+// it is fixed and the worker redeployed.
+const panicRetryDelay = 30 * time.Second
+
 // decide maps the error of handling a command (nil: its result is
 // published) to what happens to the command message.
 func decide(err error, now time.Time) decision {
@@ -50,12 +65,19 @@ func decide(err error, now time.Time) decision {
 		verr     *events.ValidationError
 		deferral *vendors.Deferral
 		busy     *handlers.BusyError
+		panicked *panicError
 	)
 	switch {
 	case err == nil:
 		return decision{action: ack}
 	case errors.As(err, &verr):
-		return decision{action: term}
+		return decision{action: term, reason: verr.Code}
+	case errors.As(err, &panicked) && panicked.final:
+		// Logged with its stack where it was caught; JetStream would not
+		// deliver it again anyway.
+		return decision{action: term, reason: "handler panicked"}
+	case errors.As(err, &panicked):
+		return decision{action: nak, delay: panicRetryDelay}
 	case errors.As(err, &deferral):
 		return decision{action: nak, delay: deferral.Delay}
 	case errors.As(err, &busy):

@@ -20,7 +20,7 @@ func TestDecide(t *testing.T) {
 		want decision
 	}{
 		{"published", nil, decision{action: ack}},
-		{"invalid", &events.ValidationError{Code: events.CodeInvalidCommand, Message: "x"}, decision{action: term}},
+		{"invalid", &events.ValidationError{Code: events.CodeInvalidCommand, Message: "x"}, decision{action: term, reason: events.CodeInvalidCommand}},
 		{"deferred", &vendors.Deferral{Delay: 7 * time.Second, Err: vendors.ErrTransient}, decision{action: nak, delay: 7 * time.Second}},
 		{"wrapped deferral", fmt.Errorf("x: %w", &vendors.Deferral{Delay: time.Second}), decision{action: nak, delay: time.Second}},
 		{"busy elsewhere", &handlers.BusyError{Owner: "w2", Until: now.Add(12 * time.Second)}, decision{action: nak, delay: maxBusyDelay}},
@@ -29,6 +29,8 @@ func TestDecide(t *testing.T) {
 		{"shutdown", fmt.Errorf("publish: %w", context.Canceled), decision{action: nak}},
 		{"claim lost", handlers.ErrClaimLost, decision{action: nak, delay: storeRetryDelay}},
 		{"nats trouble", errors.New("nats: timeout"), decision{action: nak, delay: storeRetryDelay}},
+		{"handler panicked", &panicError{value: "boom"}, decision{action: nak, delay: panicRetryDelay}},
+		{"handler panicked on the last delivery", &panicError{value: "boom", final: true}, decision{action: term, reason: "handler panicked"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

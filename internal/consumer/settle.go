@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -16,7 +17,7 @@ import (
 func (l *Loop) process(j *job) {
 	final := l.opts.MaxDeliver > 0 && j.meta.NumDelivered >= uint64(l.opts.MaxDeliver)
 	d := handlers.Delivery{Command: j.cmd, Seq: j.meta.Sequence.Stream, Published: j.meta.Timestamp, Final: final}
-	reply, err := l.opts.Handler.Handle(l.work, d)
+	reply, err := l.handle(j, d)
 	// JetStream will not deliver a command again after its last delivery:
 	// if another command holds it or its user, wait here instead of handing
 	// it back to be lost.
@@ -25,12 +26,25 @@ func (l *Loop) process(j *job) {
 		if !sleep(l.work, decide(err, time.Now()).delay) {
 			break
 		}
-		reply, err = l.opts.Handler.Handle(l.work, d)
+		reply, err = l.handle(j, d)
 	}
 	if err == nil {
 		err = l.publish(l.work, reply)
 	}
 	l.settle(j, reply, err)
+}
+
+// handle runs the handler, turning a panic (a bug, in an adapter say) into a
+// *panicError so that one bad command cannot crash the worker.
+func (l *Loop) handle(j *job, d handlers.Delivery) (reply handlers.Reply, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			l.log.Error("command handler panicked", zap.String("command_id", d.Command.ID),
+				zap.Uint64("stream_seq", j.meta.Sequence.Stream), zap.Any("panic", p), zap.Stack("stack"))
+			err = &panicError{value: fmt.Sprint(p), final: d.Final}
+		}
+	}()
+	return l.opts.Handler.Handle(l.work, d)
 }
 
 // reject publishes the failure of an invalid command and terminates it.
@@ -65,7 +79,7 @@ func (l *Loop) settle(j *job, reply handlers.Reply, err error) {
 	case ack:
 		ackErr = j.msg.DoubleAck(l.work)
 	case term:
-		ackErr = j.msg.TermWithReason(events.CodeInvalidCommand)
+		ackErr = j.msg.TermWithReason(d.reason)
 	case nak:
 		if d.delay > 0 {
 			ackErr = j.msg.NakWithDelay(d.delay)
