@@ -17,6 +17,7 @@ import (
 	"github.com/seatkeeper/seatkeeper/internal/consumer"
 	"github.com/seatkeeper/seatkeeper/internal/natsconn"
 	"github.com/seatkeeper/seatkeeper/internal/natstest"
+	"github.com/seatkeeper/seatkeeper/internal/testproc"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
@@ -49,21 +50,21 @@ func TestClusterNodeLostAndBack(t *testing.T) {
 
 	startService(t, w, c.urls(victim), "cluster-1", settings)
 	startService(t, w, c.urls((victim+1)%3), "cluster-2", settings)
-	got := watch(t, js)
+	got := testproc.Follow(t, js)
 	start := time.Now()
 	w.publish(t, js)
 
-	got.wait(t, n/3, 2*time.Minute)
-	at := got.distinct()
+	got.WaitDistinct(t, n/3, 2*time.Minute)
+	at := got.Distinct()
 	down := time.Now()
 	c.stop(victim)
-	got.wait(t, at+n/4, 2*time.Minute) // work goes on with two nodes
-	during := got.distinct() - at
+	got.WaitDistinct(t, at+n/4, 2*time.Minute) // work goes on with two nodes
+	during := got.Distinct() - at
 	c.start(victim)
 	back := time.Since(down)
 	c.waitCurrent(victim)
 
-	got.wait(t, n, 3*time.Minute)
+	got.WaitDistinct(t, n, 3*time.Minute)
 	t.Logf("all %d results stored %s after publishing began", n, time.Since(start).Round(time.Millisecond))
 	w.report(t, fmt.Sprintf("shut down %s (consumer leader, first replica's server) after %d results, %d results while it was down, back after %s",
 		c.nodes[victim].name, at, during, back.Round(100*time.Millisecond)), w.verify(t, js))

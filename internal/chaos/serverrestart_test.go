@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/seatkeeper/seatkeeper/internal/natstest"
+	"github.com/seatkeeper/seatkeeper/internal/testproc"
 )
 
 // One nats-server, a real process with file storage, is killed with
@@ -29,7 +30,7 @@ func TestNATSServerRestartedMidRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := watch(t, js)
+	got := testproc.Follow(t, js)
 	start := time.Now()
 	w.publish(t, js)
 
@@ -43,28 +44,28 @@ func TestNATSServerRestartedMidRun(t *testing.T) {
 		// redelivered, and its pull requests died with the server.
 		{syscall.SIGTERM, 5 * time.Second},
 	} {
-		got.wait(t, (i+1)*n/3, 2*time.Minute)
-		at := got.distinct()
-		server.stop(f.sig)
-		worker.waitCount(`"msg":"NATS disconnected"`, i+1, time.Minute)
+		got.WaitDistinct(t, (i+1)*n/3, 2*time.Minute)
+		at := got.Distinct()
+		server.Stop(f.sig, 30*time.Second)
+		worker.WaitCount(`"msg":"NATS disconnected"`, i+1, time.Minute)
 		down := time.Now()
 		<-time.After(f.outage) // the fault itself, not a synchronisation
 		server = startNATS(t, port, dir)
 		back := time.Now()
 		// The worker must see the outage end, not merely outlive it.
-		worker.waitCount(`"msg":"NATS reconnected"`, i+1, time.Minute)
-		got.wait(t, got.distinct()+1, time.Minute)
+		worker.WaitCount(`"msg":"NATS reconnected"`, i+1, time.Minute)
+		got.WaitDistinct(t, got.Distinct()+1, time.Minute)
 		faults += fmt.Sprintf("%s nats-server after %d results, back after %s, results resumed %s later; ",
 			sigName(f.sig), at, back.Sub(down).Round(100*time.Millisecond), time.Since(back).Round(100*time.Millisecond))
 	}
 
-	got.wait(t, n, 3*time.Minute)
+	got.WaitDistinct(t, n, 3*time.Minute)
 	t.Logf("all %d results stored %s after publishing began", n, time.Since(start).Round(time.Millisecond))
 	w.report(t, faults[:len(faults)-2], w.verify(t, js))
 }
 
 // startNATS starts nats-server on port with JetStream storage in dir.
-func startNATS(t *testing.T, port int, dir string) *proc {
+func startNATS(t *testing.T, port int, dir string) *testproc.Proc {
 	t.Helper()
 	return start(t, "nats-server", bin.natsServer, []string{
 		"-a", "127.0.0.1", "-p", strconv.Itoa(port), "-n", "chaos-single", "-js", "-sd", dir,

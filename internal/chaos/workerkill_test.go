@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/seatkeeper/seatkeeper/internal/natstest"
+	"github.com/seatkeeper/seatkeeper/internal/testproc"
 )
 
 // Two worker replicas share one server; during 2,000 commands one is
@@ -25,25 +26,25 @@ func TestWorkerReplicasKilledTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	replicas := []*proc{
+	replicas := []*testproc.Proc{
 		startWorker(t, w, url, "kill-1"),
 		startWorker(t, w, url, "kill-2"),
 	}
-	got := watch(t, js)
+	got := testproc.Follow(t, js)
 	start := time.Now()
 	w.publish(t, js)
 
-	got.wait(t, n/4, 2*time.Minute)
-	replicas[0].stop(syscall.SIGKILL)
-	first := got.distinct()
+	got.WaitDistinct(t, n/4, 2*time.Minute)
+	replicas[0].Stop(syscall.SIGKILL, 30*time.Second)
+	first := got.Distinct()
 	replicas = append(replicas, startWorker(t, w, url, "kill-3"))
 
-	got.wait(t, n/2, 2*time.Minute)
-	replicas[1].stop(syscall.SIGKILL)
-	second := got.distinct()
+	got.WaitDistinct(t, n/2, 2*time.Minute)
+	replicas[1].Stop(syscall.SIGKILL, 30*time.Second)
+	second := got.Distinct()
 	replicas = append(replicas, startWorker(t, w, url, "kill-4"))
 
-	got.wait(t, n, 3*time.Minute)
+	got.WaitDistinct(t, n, 3*time.Minute)
 	t.Logf("all %d results stored %s after publishing began", n, time.Since(start).Round(time.Millisecond))
 	if second >= n {
 		t.Fatal("every command finished before the second kill; the test proves nothing")
@@ -54,7 +55,7 @@ func TestWorkerReplicasKilledTwice(t *testing.T) {
 
 // startWorker starts a worker subprocess on natsURL for w and waits until
 // it is ready.
-func startWorker(t *testing.T, w *workload, natsURL, id string) *proc {
+func startWorker(t *testing.T, w *workload, natsURL, id string) *testproc.Proc {
 	t.Helper()
 	return start(t, "worker "+id, bin.worker, nil, w.workerEnv(natsURL, id), `"msg":"ready"`)
 }

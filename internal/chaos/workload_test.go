@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/testproc"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
 )
 
@@ -82,64 +82,6 @@ func (w *workload) publish(t *testing.T, js jetstream.JetStream) {
 	}
 }
 
-// tally follows LICENSE_EVENTS with an ordered consumer (which re-creates
-// itself across server restarts and failovers) and counts the stored
-// results by command id as they are stored.
-type tally struct {
-	mu     sync.Mutex
-	byID   map[string]int
-	notify chan struct{}
-}
-
-func watch(t *testing.T, js jetstream.JetStream) *tally {
-	t.Helper()
-	r := &tally{byID: make(map[string]int), notify: make(chan struct{}, 1)}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cons, err := js.OrderedConsumer(ctx, events.EventStream, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		var res events.Result
-		if err := json.Unmarshal(m.Data(), &res); err != nil {
-			t.Errorf("stored result is not JSON: %v", err)
-			return
-		}
-		r.mu.Lock()
-		r.byID[res.Data.CommandID]++
-		r.mu.Unlock()
-		select {
-		case r.notify <- struct{}{}:
-		default:
-		}
-	}, jetstream.ConsumeErrHandler(func(jetstream.ConsumeContext, error) {}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cc.Stop)
-	return r
-}
-
-func (r *tally) distinct() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.byID)
-}
-
-// wait waits until results of n distinct commands are stored.
-func (r *tally) wait(t *testing.T, n int, timeout time.Duration) {
-	t.Helper()
-	deadline := time.After(timeout)
-	for r.distinct() < n {
-		select {
-		case <-r.notify:
-		case <-deadline:
-			t.Fatalf("results of %d commands stored after %s, want %d", r.distinct(), timeout, n)
-		}
-	}
-}
-
 // outcome is what the figures line reports.
 type outcome struct {
 	results, duplicates, lost, doubles int
@@ -152,7 +94,7 @@ type outcome struct {
 func (w *workload) verify(t *testing.T, js jetstream.JetStream) outcome {
 	t.Helper()
 	settled(t, js)
-	stored := storedResults(t, js)
+	stored := testproc.StoredResults(t, js)
 	var o outcome
 	for _, c := range w.cmds {
 		types := stored[c.ID]
@@ -247,42 +189,6 @@ func settled(t *testing.T, js jetstream.JetStream) {
 		}
 		<-tick.C
 	}
-}
-
-// storedResults reads the whole of LICENSE_EVENTS and returns the result
-// types stored for each command id.
-func storedResults(t *testing.T, js jetstream.JetStream) map[string][]string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	st, err := js.Stream(ctx, events.EventStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	total := st.CachedInfo().State.Msgs
-	cons, err := js.OrderedConsumer(ctx, events.EventStream, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make(map[string][]string)
-	for read := uint64(0); read < total; {
-		batch, err := cons.Fetch(int(min(total-read, 500)), jetstream.FetchMaxWait(10*time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for m := range batch.Messages() {
-			var r events.Result
-			if err := json.Unmarshal(m.Data(), &r); err != nil {
-				t.Fatal(err)
-			}
-			out[r.Data.CommandID] = append(out[r.Data.CommandID], r.Type)
-			read++
-		}
-		if err := batch.Error(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
 }
 
 // natsOptions are the test's own connection options: reconnect without

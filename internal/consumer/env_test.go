@@ -15,6 +15,7 @@ import (
 	"github.com/seatkeeper/seatkeeper/internal/consumer"
 	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/natstest"
+	"github.com/seatkeeper/seatkeeper/internal/testproc"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
@@ -267,41 +268,7 @@ func byCommand(id string) func(events.Result) bool {
 // storedResults counts the results of command id in LICENSE_EVENTS.
 func (e *env) storedResults(id string) int {
 	e.t.Helper()
-	return countStored(e.t, e.js)[id]
-}
-
-// countStored reads the whole result stream and counts results by command id.
-func countStored(t testing.TB, js jetstream.JetStream) map[string]int {
-	t.Helper()
-	ctx := context.Background()
-	cons, err := js.OrderedConsumer(ctx, events.EventStream, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := js.Stream(ctx, events.EventStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	total := info.CachedInfo().State.Msgs
-	counts := make(map[string]int)
-	for read := uint64(0); read < total; {
-		batch, err := cons.Fetch(int(min(total-read, 1000)), jetstream.FetchMaxWait(5*time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for m := range batch.Messages() {
-			var r events.Result
-			if err := json.Unmarshal(m.Data(), &r); err != nil {
-				t.Fatalf("stored result is not JSON: %v", err)
-			}
-			counts[r.Data.CommandID]++
-			read++
-		}
-		if err := batch.Error(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return counts
+	return len(testproc.StoredResults(e.t, e.js)[id])
 }
 
 // settled waits until the worker has acked or terminated every command it
@@ -343,9 +310,9 @@ func statuses(r events.Result) map[string]string {
 // LICENSE_EVENTS and the commands with none, failing the test for either.
 func duplicatesAndLost(t testing.TB, e *env, ids []string) (dups, lost int) {
 	t.Helper()
-	stored := countStored(t, e.js)
+	stored := testproc.StoredResults(t, e.js)
 	for _, id := range ids {
-		switch n := stored[id]; {
+		switch n := len(stored[id]); {
 		case n == 0:
 			lost++
 		case n > 1:

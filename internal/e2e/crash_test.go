@@ -1,20 +1,18 @@
 package e2e_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/natstest"
+	"github.com/seatkeeper/seatkeeper/internal/testproc"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
 )
 
@@ -35,61 +33,6 @@ func uipathEnv(natsURL string, fake *uipathtest.Server, extra ...string) []strin
 	}, extra...)
 }
 
-// results collects result events by command id from a core subscription.
-type results struct {
-	mu     sync.Mutex
-	byID   map[string][]events.Result
-	notify chan struct{}
-}
-
-func collectResults(t *testing.T, nc *nats.Conn) *results {
-	t.Helper()
-	r := &results{byID: make(map[string][]events.Result), notify: make(chan struct{}, 1)}
-	for _, subj := range events.ResultSubjects {
-		sub, err := nc.Subscribe(subj, func(m *nats.Msg) {
-			var res events.Result
-			if err := json.Unmarshal(m.Data, &res); err != nil {
-				t.Errorf("result is not JSON: %v", err)
-				return
-			}
-			r.mu.Lock()
-			r.byID[res.Data.CommandID] = append(r.byID[res.Data.CommandID], res)
-			r.mu.Unlock()
-			select {
-			case r.notify <- struct{}{}:
-			default:
-			}
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = sub.Unsubscribe() })
-	}
-	if err := nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-func (r *results) distinct() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.byID)
-}
-
-// waitDistinct waits until results of n distinct commands have arrived.
-func (r *results) waitDistinct(t *testing.T, n int, timeout time.Duration) {
-	t.Helper()
-	deadline := time.After(timeout)
-	for r.distinct() < n {
-		select {
-		case <-r.notify:
-		case <-deadline:
-			t.Fatalf("results of %d commands after %s, want %d", r.distinct(), timeout, n)
-		}
-	}
-}
-
 // publishAll publishes cmds asynchronously and waits for every PubAck.
 func publishAll(t *testing.T, js jetstream.JetStream, cmds []events.Command) {
 	t.Helper()
@@ -104,40 +47,6 @@ func publishAll(t *testing.T, js jetstream.JetStream, cmds []events.Command) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("publishing did not complete")
 	}
-}
-
-// storedResults counts the results in LICENSE_EVENTS by command id.
-func storedResults(t *testing.T, js jetstream.JetStream) map[string]int {
-	t.Helper()
-	ctx := context.Background()
-	st, err := js.Stream(ctx, events.EventStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	total := st.CachedInfo().State.Msgs
-	cons, err := js.OrderedConsumer(ctx, events.EventStream, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	counts := make(map[string]int)
-	for read := uint64(0); read < total; {
-		batch, err := cons.Fetch(int(min(total-read, 500)), jetstream.FetchMaxWait(5*time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for m := range batch.Messages() {
-			var r events.Result
-			if err := json.Unmarshal(m.Data(), &r); err != nil {
-				t.Fatal(err)
-			}
-			counts[r.Data.CommandID]++
-			read++
-		}
-		if batch.Error() != nil {
-			t.Fatal(batch.Error())
-		}
-	}
-	return counts
 }
 
 // Acceptance: the worker, a real subprocess, is killed with SIGKILL in the
@@ -162,28 +71,28 @@ func TestSIGKILLMidRunLosesNothingAndDoublesNothing(t *testing.T) {
 		cmds[i] = events.NewCommand(events.SubjectAssign, "test/crash", fmt.Sprintf("crash-%03d", i), time.Now(),
 			events.CommandData{Vendor: "uipath", User: users[i], Licenses: []string{"ATTUNU"}})
 	}
-	got := collectResults(t, nc)
+	got := testproc.Subscribe(t, nc)
 	// A short AckWait (the claim lease too) lets the restarted worker take
 	// over the dead one's claims quickly.
 	env := uipathEnv(srv.ClientURL(), fake, "SEATKEEPER_ACK_WAIT=3s")
 
 	w1 := startWorker(t, t.TempDir(), append(env, "SEATKEEPER_WORKER_ID=crash-1"))
 	publishAll(t, js, cmds)
-	got.waitDistinct(t, n/5, time.Minute)
-	_ = w1.stop(syscall.SIGKILL, 10*time.Second)
-	killedAt := got.distinct()
+	got.WaitDistinct(t, n/5, time.Minute)
+	_ = w1.Stop(syscall.SIGKILL, 10*time.Second)
+	killedAt := got.Distinct()
 	t.Logf("killed the worker after %d of %d results", killedAt, n)
 	if killedAt >= n {
 		t.Fatalf("every command finished before the kill; the test proves nothing")
 	}
 
 	startWorker(t, t.TempDir(), append(env, "SEATKEEPER_WORKER_ID=crash-2"))
-	got.waitDistinct(t, n, 2*time.Minute)
+	got.WaitDistinct(t, n, 2*time.Minute)
 
-	stored := storedResults(t, js)
+	stored := testproc.StoredResults(t, js)
 	for _, c := range cmds {
-		if stored[c.ID] != 1 {
-			t.Errorf("%s has %d stored results, want exactly 1", c.ID, stored[c.ID])
+		if n := len(stored[c.ID]); n != 1 {
+			t.Errorf("%s has %d stored results, want exactly 1", c.ID, n)
 		}
 	}
 	puts := make(map[string]int)
@@ -204,18 +113,16 @@ func TestSIGKILLMidRunLosesNothingAndDoublesNothing(t *testing.T) {
 			t.Errorf("%s got %d allocations, want exactly 1", u, puts[u])
 		}
 	}
-	got.mu.Lock()
-	for id, rs := range got.byID {
+	for id, rs := range got.ByID() {
 		for _, r := range rs {
 			if r.Type != events.SubjectAssigned {
 				t.Errorf("%s: %s %+v, want assigned", id, r.Type, r.Data.Error)
 			}
 		}
 	}
-	got.mu.Unlock()
 	dups, lost := 0, 0
 	for _, c := range cmds {
-		switch k := stored[c.ID]; {
+		switch k := len(stored[c.ID]); {
 		case k == 0:
 			lost++
 		case k > 1:

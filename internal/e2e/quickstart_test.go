@@ -122,7 +122,7 @@ func TestReadmeQuickstart(t *testing.T) {
 		}
 	}
 
-	if err := w.stop(syscall.SIGINT, 30*time.Second); err != nil {
+	if err := w.Stop(syscall.SIGINT, 30*time.Second); err != nil {
 		t.Errorf("worker exit after SIGINT: %v, want 0", err)
 	}
 	if _, err := os.Stat(dir + "/data/jetstream"); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/seatkeeper/seatkeeper/internal/natsconn/natsconntest"
 	"github.com/seatkeeper/seatkeeper/internal/natstest"
+	"github.com/seatkeeper/seatkeeper/internal/testproc"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
 )
 
@@ -106,7 +107,7 @@ func TestEmbeddedServerRequiresAuth(t *testing.T) {
 			if code != 0 || !strings.HasPrefix(stdout, "license.assigned ") {
 				t.Errorf("authenticated publish: exit %d, stdout %q, stderr %q; want 0 and license.assigned", code, stdout, stderr)
 			}
-			if err := w.stop(syscall.SIGTERM, 30*time.Second); err != nil {
+			if err := w.Stop(syscall.SIGTERM, 30*time.Second); err != nil {
 				t.Errorf("worker exit after SIGTERM: %v", err)
 			}
 			noSecret(t, "the worker's log", w.logText(), tt.secrets)
@@ -172,7 +173,7 @@ func runWorkerToExit(t *testing.T, env []string) (string, error) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin.worker)
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(baseEnv(), env...)
+	cmd.Env = append(testproc.BaseEnv(), env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/natstest"
+	"github.com/seatkeeper/seatkeeper/internal/testproc"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
 )
 
@@ -26,7 +27,7 @@ func TestSIGTERMHandsBackUnfinishedCommands(t *testing.T) {
 	}
 	fake := uipathtest.NewServer(t, uipathtest.Options{Demo: true})
 	fake.HangNext(1)
-	got := collectResults(t, nc)
+	got := testproc.Subscribe(t, nc)
 	// No pool refresh: the one hung call must be the command's.
 	env := uipathEnv(srv.ClientURL(), fake, "SEATKEEPER_SHUTDOWN_TIMEOUT=1s", "SEATKEEPER_POOL_REFRESH=0")
 
@@ -36,21 +37,18 @@ func TestSIGTERMHandsBackUnfinishedCommands(t *testing.T) {
 	publishAll(t, js, []events.Command{cmd})
 	eventually(t, "the vendor call to hang at the fake", func() bool { return len(fake.Requests()) > 0 })
 	start := time.Now()
-	if err := w1.stop(syscall.SIGTERM, 20*time.Second); err != nil {
+	if err := w1.Stop(syscall.SIGTERM, 20*time.Second); err != nil {
 		t.Errorf("worker exit after SIGTERM: %v, want 0", err)
 	}
 	t.Logf("worker stopped %s after SIGTERM", time.Since(start).Round(time.Millisecond))
-	if got.distinct() != 0 {
-		got.mu.Lock()
-		t.Fatalf("a result was published for a command that could not finish: %+v", got.byID)
+	if got.Distinct() != 0 {
+		t.Fatalf("a result was published for a command that could not finish: %+v", got.ByID())
 	}
 	startWorker(t, t.TempDir(), append(env, "SEATKEEPER_WORKER_ID=term-2"))
 	// Well inside the 30 s AckWait: only a Nak at shutdown makes this
 	// possible.
-	got.waitDistinct(t, 1, 20*time.Second)
-	got.mu.Lock()
-	r := got.byID["term-1"][0]
-	got.mu.Unlock()
+	got.WaitDistinct(t, 1, 20*time.Second)
+	r := got.ByID()["term-1"][0]
 	if r.Type != events.SubjectAssigned {
 		t.Errorf("after restart: %s %+v, want assigned", r.Type, r.Data.Error)
 	}

@@ -1,0 +1,147 @@
+package testproc
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/seatkeeper/seatkeeper/internal/events"
+)
+
+// Results collects result events by command id as they arrive.
+type Results struct {
+	mu     sync.Mutex
+	byID   map[string][]events.Result
+	notify chan struct{}
+}
+
+func newResults() *Results {
+	return &Results{byID: make(map[string][]events.Result), notify: make(chan struct{}, 1)}
+}
+
+// Subscribe collects the results published on events.ResultSubjects from
+// now on, through a core subscription on nc.
+func Subscribe(t testing.TB, nc *nats.Conn) *Results {
+	t.Helper()
+	r := newResults()
+	for _, subj := range events.ResultSubjects {
+		sub, err := nc.Subscribe(subj, func(m *nats.Msg) { r.add(t, m.Data) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = sub.Unsubscribe() })
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// Follow collects the results stored in LICENSE_EVENTS, from the first, as
+// they are stored. Its ordered consumer re-creates itself across server
+// restarts and failovers, which a core subscription would miss.
+func Follow(t testing.TB, js jetstream.JetStream) *Results {
+	t.Helper()
+	r := newResults()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cons, err := js.OrderedConsumer(ctx, events.EventStream, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) { r.add(t, m.Data()) },
+		jetstream.ConsumeErrHandler(func(jetstream.ConsumeContext, error) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cc.Stop)
+	return r
+}
+
+func (r *Results) add(t testing.TB, data []byte) {
+	var res events.Result
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Errorf("result is not JSON: %v", err)
+		return
+	}
+	r.mu.Lock()
+	r.byID[res.Data.CommandID] = append(r.byID[res.Data.CommandID], res)
+	r.mu.Unlock()
+	select {
+	case r.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Distinct returns how many commands have a result.
+func (r *Results) Distinct() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.byID)
+}
+
+// ByID returns the results collected so far by command id.
+func (r *Results) ByID() map[string][]events.Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string][]events.Result, len(r.byID))
+	for id, rs := range r.byID {
+		out[id] = append([]events.Result(nil), rs...)
+	}
+	return out
+}
+
+// WaitDistinct waits until results of n distinct commands have arrived.
+func (r *Results) WaitDistinct(t testing.TB, n int, timeout time.Duration) {
+	t.Helper()
+	deadline := time.After(timeout)
+	for r.Distinct() < n {
+		select {
+		case <-r.notify:
+		case <-deadline:
+			t.Fatalf("results of %d commands after %s, want %d", r.Distinct(), timeout, n)
+		}
+	}
+}
+
+// StoredResults reads the whole of LICENSE_EVENTS and returns the result
+// types (event subjects) stored for each command id: one entry a stored
+// result.
+func StoredResults(t testing.TB, js jetstream.JetStream) map[string][]string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := js.Stream(ctx, events.EventStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := st.CachedInfo().State.Msgs
+	cons, err := js.OrderedConsumer(ctx, events.EventStream, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string][]string)
+	for read := uint64(0); read < total; {
+		batch, err := cons.Fetch(int(min(total-read, 500)), jetstream.FetchMaxWait(10*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range batch.Messages() {
+			var r events.Result
+			if err := json.Unmarshal(m.Data(), &r); err != nil {
+				t.Fatalf("stored result is not JSON: %v", err)
+			}
+			out[r.Data.CommandID] = append(out[r.Data.CommandID], r.Type)
+			read++
+		}
+		if err := batch.Error(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
