@@ -387,8 +387,20 @@ func TestRunRestartKeepsItsStreams(t *testing.T) {
 		if err != nil {
 			t.Fatalf("consumer: %v", err)
 		}
-		if s.consumer, err = c.Info(ctx); err != nil {
-			t.Fatal(err)
+		// The result is published before the command is acked: wait for the
+		// ack to land (nothing announces it) before taking the snapshot.
+		for {
+			if s.consumer, err = c.Info(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if s.consumer.NumAckPending == 0 && s.consumer.NumPending == 0 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("the command was never acked: %+v", s.consumer)
+			case <-time.After(10 * time.Millisecond):
+			}
 		}
 		nc.Close()
 		if err := w.stop(); err != nil {
