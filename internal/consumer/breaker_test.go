@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/testproc"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
 )
 
@@ -29,7 +30,7 @@ func TestOpenCircuitDelaysCommandsWithoutCallingTheVendor(t *testing.T) {
 			t.Errorf("%s: %s %+v", id, r.Type, r.Data.Error)
 		}
 	}
-	eventually(t, "the failing vendor's circuit to open", func() bool {
+	testproc.Eventually(t, "the failing vendor's circuit to open", func() bool {
 		b, _ := reg.Get(down.name)
 		return b.(*vendors.Breaker).State() != vendors.CircuitClosed
 	})

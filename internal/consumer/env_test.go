@@ -276,26 +276,10 @@ func (e *env) storedResults(id string) int {
 // not prove it.
 func (e *env) settled() {
 	e.t.Helper()
-	eventually(e.t, "every command settled", func() bool {
+	testproc.Eventually(e.t, "every command settled", func() bool {
 		info, err := e.svc.Consumer.Info(context.Background())
 		return err == nil && info.NumAckPending == 0 && info.NumPending == 0
 	})
-}
-
-// eventually polls cond until it holds, failing the test after 30 s. It is
-// for state that no event announces (consumer counters); results are
-// awaited on their subscription instead.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 30s for %s", what)
-		}
-		<-tick.C
-	}
 }
 
 func statuses(r events.Result) map[string]string {

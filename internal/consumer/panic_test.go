@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/testproc"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
 )
 
@@ -34,7 +35,7 @@ func TestAPanickingCommandDoesNotStopTheWorker(t *testing.T) {
 	if r := e.result("fine-1"); r.Type != events.SubjectAssigned {
 		t.Errorf("the command after the panic: %s %+v", r.Type, r.Data.Error)
 	}
-	eventually(t, "the panic to be logged", func() bool {
+	testproc.Eventually(t, "the panic to be logged", func() bool {
 		return e.logs.FilterMessage("command handler panicked").Len() > 0
 	})
 	if got := e.logs.FilterMessage("command handler panicked").All()[0].ContextMap()["command_id"]; got != "boom-1" {

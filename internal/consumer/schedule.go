@@ -55,7 +55,7 @@ func (l *Loop) dispatch(msg jetstream.Msg) {
 		return
 	}
 	vendor, key := j.cmd.Data.Vendor, j.cmd.LaneKey()
-	final := l.opts.MaxDeliver > 0 && meta.NumDelivered >= uint64(l.opts.MaxDeliver)
+	final := l.lastDelivery(meta)
 	l.mu.Lock()
 	vq := l.vendor(vendor)
 	ln := l.lanes[key]

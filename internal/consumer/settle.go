@@ -15,7 +15,7 @@ import (
 // process runs one command through the handler, publishes its result and
 // settles the message.
 func (l *Loop) process(j *job) {
-	final := l.opts.MaxDeliver > 0 && j.meta.NumDelivered >= uint64(l.opts.MaxDeliver)
+	final := l.lastDelivery(j.meta)
 	d := handlers.Delivery{Command: j.cmd, Seq: j.meta.Sequence.Stream, Published: j.meta.Timestamp, Final: final}
 	reply, err := l.handle(j, d)
 	// JetStream will not deliver a command again after its last delivery:
@@ -32,6 +32,12 @@ func (l *Loop) process(j *job) {
 		err = l.publish(l.work, reply)
 	}
 	l.settle(j, reply, err)
+}
+
+// lastDelivery reports whether JetStream will not deliver this message
+// again (it has reached MaxDeliver).
+func (l *Loop) lastDelivery(meta *jetstream.MsgMetadata) bool {
+	return l.opts.MaxDeliver > 0 && meta.NumDelivered >= uint64(l.opts.MaxDeliver)
 }
 
 // handle runs the handler, turning a panic (a bug, in an adapter say) into a

@@ -89,19 +89,3 @@ func runPublish(t *testing.T, env []string, args ...string) (string, string, int
 	}
 	return stdout.String(), stderr.String(), code
 }
-
-// eventually polls cond until it holds, failing after 30 s. It is for state
-// that nothing announces (a fake's request log); it never stands in for a
-// fixed sleep.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 30s for %s", what)
-		}
-		<-tick.C
-	}
-}

@@ -35,7 +35,7 @@ func TestSIGTERMHandsBackUnfinishedCommands(t *testing.T) {
 	cmd := events.NewCommand(events.SubjectAssign, "test/term", "term-1", time.Now(),
 		events.CommandData{Vendor: "uipath", User: uipathtest.DemoUsers[0], Licenses: []string{"TSTNU"}})
 	publishAll(t, js, []events.Command{cmd})
-	eventually(t, "the vendor call to hang at the fake", func() bool { return len(fake.Requests()) > 0 })
+	testproc.Eventually(t, "the vendor call to hang at the fake", func() bool { return len(fake.Requests()) > 0 })
 	start := time.Now()
 	if err := w1.Stop(syscall.SIGTERM, 20*time.Second); err != nil {
 		t.Errorf("worker exit after SIGTERM: %v, want 0", err)

@@ -199,7 +199,7 @@ func (h *Handler) retry(ctx context.Context, v vendors.Vendor, cmd events.Comman
 		if skipped != nil {
 			held, err := v.List(ctx, cmd.Data.Account, cmd.Data.User)
 			data = skipped(cmd)
-			data.Held = heldCodes(held)
+			data.Held = events.Codes(held)
 			return err
 		}
 		var err error
@@ -231,20 +231,18 @@ func run(ctx context.Context, v vendors.Vendor, cmd events.Command) (events.Resu
 	switch {
 	case cmd.Type == events.SubjectAssign:
 		out, err := v.Assign(ctx, req)
-		return events.ResultData{Licenses: out.Licenses, Held: heldCodes(out.Held)}, err
+		return events.ResultData{Licenses: out.Licenses, Held: events.Codes(out.Held)}, err
 	case cmd.Type == events.SubjectRelease:
 		out, err := v.Release(ctx, req)
-		return events.ResultData{Licenses: out.Licenses, Held: heldCodes(out.Held)}, err
+		return events.ResultData{Licenses: out.Licenses, Held: events.Codes(out.Held)}, err
 	case cmd.Data.User != "":
 		held, err := v.List(ctx, req.Account, req.User)
-		return events.ResultData{Held: heldCodes(held), Holdings: nonNil(held)}, err
+		return events.ResultData{Held: events.Codes(held), Holdings: nonNil(held)}, err
 	default:
 		pools, err := v.Pools(ctx, req.Account)
 		return events.ResultData{Pools: nonNil(pools)}, err
 	}
 }
-
-func heldCodes(h []events.Holding) []string { return events.Codes(h) }
 
 func nonNil[T any](s []T) []T {
 	if s == nil {
