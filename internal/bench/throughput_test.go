@@ -3,6 +3,7 @@ package bench_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/natstest"
+	"github.com/seatkeeper/seatkeeper/internal/vendors"
 )
 
 // ceilings holds the raw and relay rates measured in this run, by fsync
@@ -20,9 +22,11 @@ var ceilings = map[string]map[string]float64{}
 // BenchmarkThroughput measures, for each fsync setting, on the same server
 // settings and streams: a bare nats.go consumer acking pre-published
 // 512-byte messages (raw), a bare relay that publishes one result per
-// message and acks it once the PubAck is in (relay), and the worker
-// processing pre-published assign and release commands against the UiPath
-// fake with no latency (pipeline), from the first pull to the last result.
+// message and acks it once the PubAck is in (relay), the vendor calls of the
+// pipeline's commands alone with no NATS (vendor-only, once: it does not
+// depend on fsync), and the worker processing pre-published assign and
+// release commands against the UiPath fake with no latency (pipeline), from
+// the first pull to the last result.
 func BenchmarkThroughput(b *testing.B) {
 	for _, mode := range syncModes {
 		// fsync always is slower by two orders of magnitude: a smaller run.
@@ -33,6 +37,9 @@ func BenchmarkThroughput(b *testing.B) {
 		ceilings[mode.name] = map[string]float64{}
 		b.Run(mode.name+"/raw", func(b *testing.B) { benchRaw(b, mode, n, false) })
 		b.Run(mode.name+"/relay", func(b *testing.B) { benchRaw(b, mode, n, true) })
+		if !mode.always {
+			b.Run(mode.name+"/vendor-only", func(b *testing.B) { benchVendorOnly(b, n) })
+		}
 		b.Run(mode.name+"/pipeline", func(b *testing.B) { benchPipeline(b, mode, n) })
 	}
 }
@@ -186,4 +193,67 @@ func benchPipeline(b *testing.B, mode syncMode, n int) {
 	if relay := ceilings[mode.name]["relay"]; relay > 0 {
 		b.ReportMetric(rate/relay, "x-relay")
 	}
+	if vendor := ceilings[mode.name]["vendor-only"]; vendor > 0 {
+		b.ReportMetric(rate/vendor, "x-vendor-only")
+	}
+}
+
+// benchVendorOnly runs the vendor side of the pipeline alone: the same n
+// commands' Assign and Release calls through the UiPath adapter to the fake
+// over loopback HTTP, concurrency at a time, with no NATS at all. It is the
+// pipeline's other ceiling: what the two HTTP exchanges per command (read,
+// then write the allocation) cost on this machine, fake included.
+func benchVendorOnly(b *testing.B, n int) {
+	var rate, allocs float64
+	for range b.N {
+		b.StopTimer()
+		fake := newFake(b)
+		client := newClient(b, fake.URL, 0, concurrency)
+		next := make(chan int)
+		errs := make(chan error, concurrency)
+		var wg sync.WaitGroup
+		b.StartTimer()
+		m0, start := mallocs(), time.Now()
+		for range concurrency {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					req := vendors.Request{Account: account, User: userName(i), Licenses: []string{bundle}}
+					var err error
+					if (i/users)%2 == 1 {
+						_, err = client.Release(context.Background(), req)
+					} else {
+						_, err = client.Assign(context.Background(), req)
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		// Handed out in order: a user's next command comes 2,000 commands
+		// after its last, far more than are in flight, as in the pipeline.
+		for i := range n {
+			select {
+			case next <- i:
+			case err := <-errs:
+				b.Fatal(err)
+			}
+		}
+		close(next)
+		wg.Wait()
+		elapsed := time.Since(start)
+		select {
+		case err := <-errs:
+			b.Fatal(err)
+		default:
+		}
+		rate = float64(n) / elapsed.Seconds()
+		allocs = float64(mallocs()-m0) / float64(n)
+	}
+	ceilings["interval"]["vendor-only"] = rate
+	b.ReportMetric(rate, "cmds/s")
+	b.ReportMetric(allocs, "allocs/cmd")
 }
