@@ -57,6 +57,7 @@ type Transport struct {
 	limiter  *rate.Limiter
 	slots    chan struct{}
 	maxPause time.Duration
+	timeout  time.Duration
 	observer Observer
 
 	mu        sync.Mutex
@@ -66,12 +67,7 @@ type Transport struct {
 // NewHTTPClient returns an HTTP client for vendor whose transport enforces
 // lim. observer may be nil.
 func NewHTTPClient(vendor string, lim Limits, observer Observer) *http.Client {
-	t := NewTransport(vendor, lim, observer)
-	timeout := lim.RequestTimeout
-	if timeout == 0 {
-		timeout = 30 * time.Second
-	}
-	return &http.Client{Transport: t, Timeout: timeout}
+	return &http.Client{Transport: NewTransport(vendor, lim, observer)}
 }
 
 // NewTransport returns the Transport of NewHTTPClient.
@@ -90,9 +86,12 @@ func NewTransport(vendor string, lim Limits, observer Observer) *Transport {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
-	t := &Transport{vendor: vendor, next: base, observer: observer, maxPause: lim.MaxRetryAfter}
+	t := &Transport{vendor: vendor, next: base, observer: observer, maxPause: lim.MaxRetryAfter, timeout: lim.RequestTimeout}
 	if t.maxPause == 0 {
 		t.maxPause = 5 * time.Minute
+	}
+	if t.timeout == 0 {
+		t.timeout = 30 * time.Second
 	}
 	if lim.RatePerSecond > 0 {
 		burst := lim.Burst
@@ -109,10 +108,14 @@ func NewTransport(vendor string, lim Limits, observer Observer) *Transport {
 
 // RoundTrip implements http.RoundTripper. A request holds its concurrency
 // slot until its response body is closed, so reading an answer counts
-// against the cap too.
+// against the cap too. The whole exchange, waiting for admission and reading
+// the body included, ends at RequestTimeout: a context deadline rather than
+// http.Client.Timeout, which costs a goroutine per request.
 func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
-	release, err := t.admit(r.Context())
+	ctx, cancel := context.WithTimeout(r.Context(), t.timeout)
+	release, err := t.admit(ctx)
 	if err != nil {
+		cancel()
 		// The RoundTripper contract: the request body is closed, even on
 		// an early error.
 		if r.Body != nil {
@@ -121,16 +124,17 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	start := time.Now()
-	resp, err := t.next.RoundTrip(r)
+	resp, err := t.next.RoundTrip(r.WithContext(ctx))
 	status := "error"
 	if err == nil {
 		status = strconv.Itoa(resp.StatusCode)
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 			t.Pause(ParseRetryAfter(resp.Header, time.Now()))
 		}
-		resp.Body = &releasingBody{ReadCloser: resp.Body, release: release}
+		resp.Body = &releasingBody{ReadCloser: resp.Body, release: func() { release(); cancel() }}
 	} else {
 		release()
+		cancel()
 	}
 	if t.observer != nil {
 		t.observer.ObserveVendorRequest(t.vendor, opOf(r), status, time.Since(start))
@@ -169,8 +173,8 @@ func (t *Transport) admit(ctx context.Context) (release func(), err error) {
 	return release, nil
 }
 
-// releasingBody frees the request's concurrency slot when the body is
-// closed.
+// releasingBody frees the request's concurrency slot, and its deadline,
+// when the body is closed.
 type releasingBody struct {
 	io.ReadCloser
 	release func()

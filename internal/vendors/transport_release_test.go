@@ -2,9 +2,11 @@ package vendors_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -68,4 +70,41 @@ func TestTransportSlotLastsUntilTheBodyIsClosed(t *testing.T) {
 		t.Fatalf("after the first body was closed: %v", err)
 	}
 	second.Body.Close()
+}
+
+// RequestTimeout bounds the whole exchange: a vendor that sends its headers
+// and then stalls the body fails the read, and one that never answers fails
+// the request, each with an error that says it timed out.
+func TestTransportRequestTimeoutCoversTheBody(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/headers-then-stall" {
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write([]byte("{"))
+			w.(http.Flusher).Flush()
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	client := vendors.NewHTTPClient("v", vendors.Limits{RequestTimeout: 100 * time.Millisecond}, nil)
+
+	resp, err := client.Get(srv.URL + "/headers-then-stall")
+	if err != nil {
+		t.Fatalf("headers were sent, yet the request failed: %v", err)
+	}
+	_, err = io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("reading a stalled body: got %v, want the request's deadline", err)
+	}
+
+	_, err = client.Get(srv.URL + "/silent")
+	var ue *url.Error
+	if !errors.As(err, &ue) || !ue.Timeout() {
+		t.Errorf("a vendor that never answers: got %v, want a timeout", err)
+	}
 }
