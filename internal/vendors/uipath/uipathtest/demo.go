@@ -30,5 +30,6 @@ func (s *Server) seedDemo() {
 	for _, id := range DemoUsers {
 		a.users[id] = &user{}
 	}
-	a.users[DemoAdmin] = &user{bundles: []string{FullCode}}
+	a.users[DemoAdmin] = &user{}
+	a.setBundles(a.users[DemoAdmin], []string{FullCode})
 }

@@ -16,6 +16,20 @@ import (
 type account struct {
 	pools map[string]int
 	users map[string]*user
+	// inUse counts the users holding each code, kept by setBundles so that
+	// a PUT's capacity check does not scan every user.
+	inUse map[string]int
+}
+
+// setBundles replaces what u holds, keeping the counts.
+func (a *account) setBundles(u *user, codes []string) {
+	for _, c := range u.bundles {
+		a.inUse[c]--
+	}
+	u.bundles = codes
+	for _, c := range codes {
+		a.inUse[c]++
+	}
 }
 
 type user struct {
@@ -26,7 +40,7 @@ type user struct {
 func (s *Server) accountLocked(id string) *account {
 	a := s.accounts[id]
 	if a == nil {
-		a = &account{pools: make(map[string]int), users: make(map[string]*user)}
+		a = &account{pools: make(map[string]int), users: make(map[string]*user), inUse: make(map[string]int)}
 		s.accounts[id] = a
 	}
 	return a
@@ -77,15 +91,7 @@ func (s *Server) Pools(accountID string) []events.Pool {
 	return a.poolsView()
 }
 
-func (a *account) allocated(code string) int {
-	n := 0
-	for _, u := range a.users {
-		if slices.Contains(u.bundles, code) {
-			n++
-		}
-	}
-	return n
-}
+func (a *account) allocated(code string) int { return a.inUse[code] }
 
 func (a *account) poolsView() []events.Pool {
 	out := make([]events.Pool, 0, len(a.pools))
@@ -195,7 +201,7 @@ func (s *Server) putAllocation(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]map[string]any, 0, len(body.UserIDs))
 	for _, id := range dedupe(body.UserIDs) {
-		a.users[id].bundles = slices.Clone(codes)
+		a.setBundles(a.users[id], slices.Clone(codes))
 		a.users[id].external = body.UseExternalLicense
 		out = append(out, map[string]any{
 			"userId": id, "organizationId": accountID,
