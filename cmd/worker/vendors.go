@@ -58,17 +58,19 @@ func spec[C adapterConfig, V vendors.Vendor](name, prefix string, newFn func(C, 
 	}
 }
 
-// Sandbox fakes answer at once, so they get generous limits.
+// Sandbox fakes answer at once, so they get generous limits; a fake that
+// can bound its request log keeps only the latest calls.
 const (
 	sandboxRate        = 200
 	sandboxConcurrency = 16
+	sandboxRequestLog  = 1000
 )
 
 // allVendors lists every adapter seatkeeper has, each with its sandbox
 // wiring: the fake's demo organisation and the credentials it accepts.
 var allVendors = []vendorSpec{
 	spec("uipath", "UIPATH", uipath.New, func() (uipath.Config, func()) {
-		f := uipathtest.New(uipathtest.Options{Demo: true})
+		f := uipathtest.New(uipathtest.Options{Demo: true, KeepRequests: sandboxRequestLog})
 		return uipath.Config{
 			BaseURL: f.URL, ClientID: uipathtest.ClientID, ClientSecret: uipathtest.ClientSecret,
 			Scope: uipathtest.Scope, AccountID: uipathtest.DemoAccount,

@@ -50,6 +50,10 @@ type Options struct {
 	// badly behaved gateway might. Tests use it to prove that an adapter
 	// never lets a secret through.
 	LeakyErrors bool
+	// KeepRequests bounds the log Requests reads: the latest KeepRequests
+	// calls are kept, and at most twice as many. 0 keeps every call, which
+	// a long-running fake (the worker's sandbox, a benchmark) cannot afford.
+	KeepRequests int
 }
 
 // Server is a running fake. Its methods are safe for concurrent use.
@@ -68,6 +72,7 @@ type Server struct {
 	tokenReqs  int
 	writes     int
 	requests   []Request
+	dropped    int // calls dropped from the front of requests
 	authBroken bool
 }
 

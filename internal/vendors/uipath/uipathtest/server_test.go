@@ -261,6 +261,31 @@ func TestFailNext(t *testing.T) {
 	}
 }
 
+// With KeepRequests set, the log keeps the latest calls with their
+// statuses and never more than twice the bound, however many calls come.
+func TestRequestLogIsBounded(t *testing.T) {
+	srv := uipathtest.NewServer(t, uipathtest.Options{Demo: true, KeepRequests: 3})
+	tok := token(t, srv)
+	alloc := acct + "/user-license/user/" + uipathtest.DemoUsers[0] + "/allocation"
+	for i := range 20 {
+		if i == 19 {
+			srv.FailNext(503, 1, 0)
+		}
+		call(t, srv, tok, "GET", alloc, "")
+		if n := len(srv.Requests()); n > 6 {
+			t.Fatalf("after %d calls the log holds %d, over twice the bound of 3", i+1, n)
+		}
+	}
+	reqs := srv.Requests()
+	if len(reqs) < 3 {
+		t.Fatalf("the log holds %d calls, want at least the latest 3", len(reqs))
+	}
+	last := reqs[len(reqs)-1]
+	if last.Status != 503 || reqs[len(reqs)-2].Status != 200 {
+		t.Errorf("latest statuses %d, %d; want 200, 503", reqs[len(reqs)-2].Status, last.Status)
+	}
+}
+
 func TestResetAndHang(t *testing.T) {
 	srv := uipathtest.NewServer(t, uipathtest.Options{Demo: true})
 	tok := token(t, srv)
