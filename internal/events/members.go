@@ -30,21 +30,8 @@ var dataKinds = map[string]string{
 // type). Names not in known are refused unless extensible, where they must
 // be CloudEvents attribute names.
 func checkMembers(prefix string, raw []byte, known map[string]string, extensible bool) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if _, err := dec.Token(); err != nil { // the opening brace
-		return jsonError(prefix, err)
-	}
-	seen := make(map[string]bool)
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return jsonError(prefix, err)
-		}
-		name, _ := tok.(string)
-		var value json.RawMessage
-		if err := dec.Decode(&value); err != nil {
-			return jsonError(prefix, err)
-		}
+	seen := make(map[string]bool, len(known))
+	return eachMember(raw, func(name string, value []byte) error {
 		field := fieldName(prefix, name)
 		if seen[name] {
 			return invalid("%s appears twice", field)
@@ -64,8 +51,108 @@ func checkMembers(prefix string, raw []byte, known map[string]string, extensible
 		case !isAttributeName(name):
 			return invalid("attribute name %s is not lower-case letters and digits", quote(name))
 		}
+		return nil
+	})
+}
+
+// eachMember calls fn with the name and the raw value of each member of the
+// JSON object raw, in order, until fn returns an error. raw must be valid
+// JSON, as json.Unmarshal has already found it to be: the walk then needs
+// no checks, and allocates only for the names (and decodes only those that
+// hold escapes). One pass, where json.Decoder's tokens cost an allocation
+// each.
+func eachMember(raw []byte, fn func(name string, value []byte) error) error {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return invalid("payload is not a JSON object")
 	}
-	return nil
+	i++
+	for {
+		i = skipSpace(raw, i)
+		switch raw[i] {
+		case '}':
+			return nil
+		case ',':
+			i = skipSpace(raw, i+1)
+		}
+		end := skipString(raw, i)
+		name, err := unquote(raw[i:end])
+		if err != nil {
+			return invalid("payload is not valid JSON: %v", err)
+		}
+		i = skipSpace(raw, skipSpace(raw, end)+1) // past the colon
+		vend := skipValue(raw, i)
+		if err := fn(name, raw[i:vend]); err != nil {
+			return err
+		}
+		i = vend
+	}
+}
+
+func skipSpace(raw []byte, i int) int {
+	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index just past the string that starts at raw[i].
+func skipString(raw []byte, i int) int {
+	for j := i + 1; j < len(raw); j++ {
+		switch raw[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(raw)
+}
+
+// skipValue returns the index just past the value that starts at raw[i].
+func skipValue(raw []byte, i int) int {
+	switch raw[i] {
+	case '"':
+		return skipString(raw, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(raw); {
+			switch raw[j] {
+			case '"':
+				j = skipString(raw, j)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+			j++
+		}
+		return len(raw)
+	}
+	j := i // a number, true, false or null
+	for j < len(raw) {
+		switch raw[j] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return j
+		}
+		j++
+	}
+	return j
+}
+
+// unquote returns the JSON string quoted (quotes included) as Go text, as
+// encoding/json reads it.
+func unquote(quoted []byte) (string, error) {
+	if bytes.IndexByte(quoted, '\\') < 0 && utf8.Valid(quoted) {
+		return string(quoted[1 : len(quoted)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(quoted, &s)
+	return s, err
 }
 
 // isAttributeName reports whether name follows the CloudEvents 1.0 naming

@@ -78,15 +78,23 @@ func DecodeCommand(subject string, payload []byte) (Command, error) {
 	}
 	fill(&cmd, &w)
 	if err := checkMembers("", trimmed, attributeKinds, true); err != nil {
-		return cmd, err
+		return cmd, bestEffortData(&cmd, &w, err)
 	}
 	if err := checkEnvelope(subject, &cmd, &w); err != nil {
-		return cmd, err
+		return cmd, bestEffortData(&cmd, &w, err)
 	}
 	if err := decodeData(w.Data, &cmd.Data); err != nil {
 		return cmd, err
 	}
 	return cmd, checkData(&cmd)
+}
+
+// bestEffortData decodes what it can of the data of a command refused
+// before its data was decoded, so that the failure can still say which
+// vendor and user it concerned, and returns err.
+func bestEffortData(cmd *Command, w *wireCommand, err error) error {
+	_ = json.Unmarshal(w.Data, &cmd.Data)
+	return err
 }
 
 func fill(cmd *Command, w *wireCommand) {
@@ -105,9 +113,6 @@ func fill(cmd *Command, w *wireCommand) {
 	if w.Time != nil {
 		cmd.Time, _ = time.Parse(time.RFC3339Nano, *w.Time)
 	}
-	// Best effort, so that a failure can still say which vendor and user it
-	// concerned; errors are reported by decodeData.
-	_ = json.Unmarshal(w.Data, &cmd.Data)
 	if !validID(cmd.ID) {
 		cmd.ID = ""
 	}
@@ -164,13 +169,13 @@ func checkEnvelope(subject string, cmd *Command, w *wireCommand) error {
 func decodeData(raw json.RawMessage, data *CommandData) error {
 	*data = CommandData{}
 	if raw[0] == '{' {
+		// Every name is now one of CommandData's, spelt exactly: no
+		// unknown field is left for the decoder to refuse.
 		if err := checkMembers("data.", raw, dataKinds, false); err != nil {
 			return err
 		}
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(data); err != nil {
+	if err := json.Unmarshal(raw, data); err != nil {
 		return jsonError("data.", err)
 	}
 	return nil
