@@ -2,6 +2,7 @@ package bench_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/natstest"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath"
 )
 
 // ceilings holds the raw and relay rates measured in this run, by fsync
@@ -23,10 +25,11 @@ var ceilings = map[string]map[string]float64{}
 // settings and streams: a bare nats.go consumer acking pre-published
 // 512-byte messages (raw), a bare relay that publishes one result per
 // message and acks it once the PubAck is in (relay), the vendor calls of the
-// pipeline's commands alone with no NATS (vendor-only, once: it does not
-// depend on fsync), and the worker processing pre-published assign and
-// release commands against the UiPath fake with no latency (pipeline), from
-// the first pull to the last result.
+// pipeline's commands alone with no NATS (vendor-only) and a bare relay that
+// makes them (vendor-relay), both once, at the default fsync interval, and
+// the worker processing pre-published assign and release commands against
+// the UiPath fake with no latency (pipeline), from the first pull to the last
+// result.
 func BenchmarkThroughput(b *testing.B) {
 	for _, mode := range syncModes {
 		// fsync always is slower by two orders of magnitude: a smaller run.
@@ -39,6 +42,7 @@ func BenchmarkThroughput(b *testing.B) {
 		b.Run(mode.name+"/relay", func(b *testing.B) { benchRaw(b, mode, n, true) })
 		if !mode.always {
 			b.Run(mode.name+"/vendor-only", func(b *testing.B) { benchVendorOnly(b, n) })
+			b.Run(mode.name+"/vendor-relay", func(b *testing.B) { benchVendorRelay(b, mode, n) })
 		}
 		b.Run(mode.name+"/pipeline", func(b *testing.B) { benchPipeline(b, mode, n) })
 	}
@@ -196,6 +200,9 @@ func benchPipeline(b *testing.B, mode syncMode, n int) {
 	if vendor := ceilings[mode.name]["vendor-only"]; vendor > 0 {
 		b.ReportMetric(rate/vendor, "x-vendor-only")
 	}
+	if vrelay := ceilings[mode.name]["vendor-relay"]; vrelay > 0 {
+		b.ReportMetric(rate/vrelay, "x-vendor-relay")
+	}
 }
 
 // benchVendorOnly runs the vendor side of the pipeline alone: the same n
@@ -256,4 +263,111 @@ func benchVendorOnly(b *testing.B, n int) {
 	ceilings["interval"]["vendor-only"] = rate
 	b.ReportMetric(rate, "cmds/s")
 	b.ReportMetric(allocs, "allocs/cmd")
+}
+
+// benchVendorRelay is the least a worker that calls the vendor can do: a
+// bare consumer whose concurrency goroutines each decode a command, make
+// its vendor calls, publish a result and ack once the PubAck is in. No
+// claim, no ledger, no stored result: none of seatkeeper's guarantees
+// across deliveries and replicas. Against the pipeline it prices those
+// guarantees; against raw it bounds what any worker calling this vendor
+// reaches on this machine.
+func benchVendorRelay(b *testing.B, mode syncMode, n int) {
+	var rate, allocs float64
+	for range b.N {
+		b.StopTimer()
+		srv := startServer(b, mode.always)
+		nc, js := connect(b, srv, 4000)
+		setup(b, js)
+		run := fmt.Sprintf("vrelay-%d", time.Now().UnixNano())
+		publishAll(b, js, n, func(i int) *nats.Msg { return commandMsg(run, i) })
+		fake := newFake(b)
+		client := newClient(b, fake.URL, 0, concurrency)
+		cons, err := js.CreateOrUpdateConsumer(context.Background(), events.CommandStream, jetstream.ConsumerConfig{
+			Durable: "bare", AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second, MaxAckPending: 16 * concurrency,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		got := watchResults(b, nc, n)
+		b.StartTimer()
+		m0, start := mallocs(), time.Now()
+		it, err := cons.Messages(jetstream.PullMaxMessages(concurrency))
+		if err != nil {
+			b.Fatal(err)
+		}
+		msgs := make(chan jetstream.Msg)
+		errs := make(chan error, concurrency)
+		var wg sync.WaitGroup
+		for range concurrency {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for m := range msgs {
+					if err := relayCommand(js, client, m); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		for range n {
+			m, err := it.Next()
+			if err != nil {
+				b.Fatal(err)
+			}
+			select {
+			case msgs <- m:
+			case err := <-errs:
+				b.Fatal(err)
+			}
+		}
+		close(msgs)
+		wg.Wait()
+		it.Stop()
+		last := got.wait(b, 10*time.Minute)
+		rate = float64(n) / last.Sub(start).Seconds()
+		allocs = float64(mallocs()-m0) / float64(n)
+	}
+	ceilings[mode.name]["vendor-relay"] = rate
+	b.ReportMetric(rate, "cmds/s")
+	b.ReportMetric(allocs, "allocs/cmd")
+	if raw := ceilings[mode.name]["raw"]; raw > 0 {
+		b.ReportMetric(rate/raw, "x-raw")
+	}
+}
+
+// relayCommand decodes m, makes its vendor calls, publishes its result and
+// acks it.
+func relayCommand(js jetstream.JetStream, client *uipath.Client, m jetstream.Msg) error {
+	ctx := context.Background()
+	meta, err := m.Metadata()
+	if err != nil {
+		return err
+	}
+	cmd, err := events.DecodeCommand(m.Subject(), m.Data())
+	if err != nil {
+		return err
+	}
+	req := vendors.Request{Account: cmd.Data.Account, User: cmd.Data.User, Licenses: cmd.Data.Licenses}
+	var out vendors.Outcome
+	if cmd.Type == events.SubjectRelease {
+		out, err = client.Release(ctx, req)
+	} else {
+		out, err = client.Assign(ctx, req)
+	}
+	if err != nil {
+		return err
+	}
+	res := events.NewResult(cmd, meta.Sequence.Stream, time.Now(), events.ResultData{
+		Account: cmd.Data.Account, Licenses: out.Licenses, Held: events.Codes(out.Held),
+	})
+	payload, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	if _, err := js.PublishMsg(ctx, &nats.Msg{Subject: res.Type, Data: payload}, jetstream.WithMsgID(res.ID)); err != nil {
+		return err
+	}
+	return m.Ack()
 }
