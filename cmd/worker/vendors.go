@@ -58,8 +58,8 @@ func spec[C adapterConfig, V vendors.Vendor](name, prefix string, newFn func(C, 
 	}
 }
 
-// Sandbox fakes answer at once, so they get generous limits; a fake that
-// can bound its request log keeps only the latest calls.
+// Sandbox fakes answer at once, so they get generous limits, and keep only
+// their latest calls: the worker may run for days.
 const (
 	sandboxRate        = 200
 	sandboxConcurrency = 16
@@ -78,21 +78,21 @@ var allVendors = []vendorSpec{
 		}, f.Close
 	}),
 	spec("msp360", "MSP360", msp360.New, func() (msp360.Config, func()) {
-		f := msp360test.New(msp360test.Options{Demo: true})
+		f := msp360test.New(msp360test.Options{Demo: true, KeepRequests: sandboxRequestLog})
 		return msp360.Config{
 			BaseURL: f.URL, Username: msp360test.Username, Password: msp360test.Password,
 			RateLimit: sandboxRate, MaxConcurrency: sandboxConcurrency,
 		}, f.Close
 	}),
 	spec("licensespring", "LICENSESPRING", licensespring.New, func() (licensespring.Config, func()) {
-		f := licensespringtest.New(licensespringtest.Options{Demo: true})
+		f := licensespringtest.New(licensespringtest.Options{Demo: true, KeepRequests: sandboxRequestLog})
 		return licensespring.Config{
 			BaseURL: f.URL, APIKey: licensespringtest.APIKey,
 			RateLimit: sandboxRate, MaxConcurrency: sandboxConcurrency,
 		}, f.Close
 	}),
 	spec("arcgis", "ARCGIS", arcgis.New, func() (arcgis.Config, func()) {
-		f := arcgistest.New(arcgistest.Options{Demo: true})
+		f := arcgistest.New(arcgistest.Options{Demo: true, KeepRequests: sandboxRequestLog})
 		return arcgis.Config{
 			PortalURL: f.PortalURL(), AdminURL: f.AdminURL(),
 			Username: arcgistest.AdminUsername, Password: arcgistest.AdminPassword,
@@ -101,7 +101,7 @@ var allVendors = []vendorSpec{
 		}, f.Close
 	}),
 	spec("m365", "M365", m365.New, func() (m365.Config, func()) {
-		f := m365test.New(m365test.Options{Demo: true})
+		f := m365test.New(m365test.Options{Demo: true, KeepRequests: sandboxRequestLog})
 		return m365.Config{
 			TenantID: m365test.TenantID, ClientID: m365test.ClientID, ClientSecret: m365test.ClientSecret,
 			LoginURL: f.URL, GraphURL: f.URL,

@@ -49,6 +49,10 @@ type Options struct {
 	Demo bool
 	// Seed drives the random faults of SetFailureRate.
 	Seed int64
+	// KeepRequests bounds the log Requests reads: the latest KeepRequests
+	// calls are kept, and at most twice as many. 0 keeps every call, which
+	// a long-running fake (the worker's sandbox) cannot afford.
+	KeepRequests int
 }
 
 // Request is one license-API call the fake received.
@@ -78,7 +82,7 @@ type Server struct {
 	authBroken bool
 	issued     []string
 	writes     int
-	requests   []Request
+	requests   fakefaults.Log[Request]
 	releases   []string
 	now        func() time.Time
 }
@@ -93,6 +97,7 @@ func New(opts Options) *Server {
 		tokens:  make(map[string]tokenGrant),
 		now:     time.Now,
 	}
+	s.requests.Keep = opts.KeepRequests
 	// Every organisation has the user type released users fall back to.
 	s.typeQty[FallbackUserType] = 1000
 	if opts.Demo {
@@ -206,7 +211,7 @@ func (s *Server) record(r *http.Request, f form) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Form: copied, At: s.now()})
+	s.requests.Add(Request{Method: r.Method, Path: r.URL.Path, Form: copied, At: s.now()})
 }
 
 // wantsJSON answers an HTML page, as the portal does by default, unless the

@@ -153,7 +153,7 @@ func (s *Server) Writes() int {
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
+	return s.requests.Entries()
 }
 
 // LicenseReleases returns the usernames releaseLicense succeeded for, in

@@ -57,6 +57,10 @@ type Options struct {
 	// Now is the fake's clock for the License API's Date check; nil means
 	// time.Now.
 	Now func() time.Time
+	// KeepRequests bounds the log Requests reads: the latest KeepRequests
+	// calls are kept, and at most twice as many. 0 keeps every call, which
+	// a long-running fake (the worker's sandbox) cannot afford.
+	KeepRequests int
 }
 
 // License describes a license to add with AddLicense.
@@ -109,7 +113,7 @@ type Server struct {
 	nextID   int64
 	nextUser int64
 	writes   int
-	requests []Request
+	requests fakefaults.Log[Request]
 	pwRNG    *rand.Rand
 	// authBroken refuses the Management API key (BreakAuth).
 	authBroken bool
@@ -126,6 +130,7 @@ func New(opts Options) *Server {
 		nextUser: 20000,
 		pwRNG:    rand.New(rand.NewSource(opts.Seed + 1)),
 	}
+	s.requests.Keep = opts.KeepRequests
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -238,7 +243,7 @@ func (s *Server) Writes() int {
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
+	return s.requests.Entries()
 }
 
 // sortedIDs returns the license ids in ascending order; the caller holds mu.
@@ -307,5 +312,5 @@ func (s *Server) unassign(id int64, email string) error {
 func (s *Server) record(r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, At: time.Now()})
+	s.requests.Add(Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, At: time.Now()})
 }

@@ -48,6 +48,10 @@ type Options struct {
 	RateLimit int
 	// ThrottleWindow is the RateLimit window; 0 means one second.
 	ThrottleWindow time.Duration
+	// KeepRequests bounds the log Requests reads: the latest KeepRequests
+	// calls are kept, and at most twice as many. 0 keeps every call, which
+	// a long-running fake (the worker's sandbox) cannot afford.
+	KeepRequests int
 }
 
 // Request is one Graph call the fake received.
@@ -72,7 +76,7 @@ type Server struct {
 	tokens   map[string]time.Time // access token → expiry
 	issued   []string
 	tokenReq int
-	requests []Request
+	requests fakefaults.Log[Request]
 	bodies   [][]byte
 	writes   int
 	throttle throttleWindow
@@ -88,6 +92,7 @@ func New(opts Options) *Server {
 		opts.ThrottleWindow = time.Second
 	}
 	s := &Server{faults: newFaults(opts.Seed), opts: opts, tokens: make(map[string]time.Time)}
+	s.requests.Keep = opts.KeepRequests
 	if opts.Demo {
 		s.seedDemo()
 	}
@@ -135,14 +140,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) record(r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, At: time.Now()})
+	s.requests.Add(Request{Method: r.Method, Path: r.URL.Path, At: time.Now()})
 }
 
 // Requests returns every Graph call received so far (token requests aside).
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
+	return s.requests.Entries()
 }
 
 // Writes returns how many assignLicense calls reached the handler (past

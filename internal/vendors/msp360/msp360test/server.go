@@ -50,6 +50,10 @@ type Options struct {
 	// Now is the fake's clock, for token and license expiry; nil means
 	// time.Now.
 	Now func() time.Time
+	// KeepRequests bounds the log Requests reads: the latest KeepRequests
+	// calls are kept, and at most twice as many. 0 keeps every call, which
+	// a long-running fake (the worker's sandbox) cannot afford.
+	KeepRequests int
 }
 
 // Request is one license-API call the fake received (logins are not
@@ -85,7 +89,7 @@ type Server struct {
 	tokens     map[string]time.Time
 	logins     int
 	writes     int
-	requests   []Request
+	requests   fakefaults.Log[Request]
 	authBroken bool
 	raceGrants int // RaceNextGrants
 }
@@ -101,6 +105,7 @@ func New(opts Options) *Server {
 		licenses: make(map[string]*License),
 		tokens:   make(map[string]time.Time),
 	}
+	s.requests.Keep = opts.KeepRequests
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -163,7 +168,7 @@ func (s *Server) licenseAPI(h http.HandlerFunc) http.Handler {
 			return
 		}
 		s.mu.Lock()
-		s.requests[idx].Authorized = true
+		s.requests.Update(idx, func(r *Request) { r.Authorized = true })
 		s.mu.Unlock()
 		h(w, r)
 	})
@@ -183,8 +188,7 @@ func (s *Server) write(h http.HandlerFunc) http.HandlerFunc {
 func (s *Server) record(r Request) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, r)
-	return len(s.requests) - 1
+	return s.requests.Add(r)
 }
 
 // Requests returns every license-API call received so far, in order of
@@ -192,7 +196,7 @@ func (s *Server) record(r Request) int {
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
+	return s.requests.Entries()
 }
 
 // Writes returns how many Grant, Release and Revoke calls reached their

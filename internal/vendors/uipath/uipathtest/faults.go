@@ -86,13 +86,7 @@ func (s *Server) record(r *http.Request, body []byte) int {
 	}
 	h := r.Header.Clone()
 	h.Del("Authorization")
-	if k := s.opts.KeepRequests; k > 0 && len(s.requests) >= 2*k {
-		n := len(s.requests) - k
-		s.requests = append(s.requests[:0:0], s.requests[n:]...)
-		s.dropped += n
-	}
-	s.requests = append(s.requests, Request{At: time.Now(), Method: r.Method, Path: r.URL.Path, Header: h, Body: string(body)})
-	return s.dropped + len(s.requests) - 1
+	return s.requests.Add(Request{At: time.Now(), Method: r.Method, Path: r.URL.Path, Header: h, Body: string(body)})
 }
 
 // setStatus notes the status answered to call number seq, if it is still in
@@ -100,9 +94,7 @@ func (s *Server) record(r *http.Request, body []byte) int {
 func (s *Server) setStatus(seq, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if i := seq - s.dropped; i >= 0 {
-		s.requests[i].Status = status
-	}
+	s.requests.Update(seq, func(r *Request) { r.Status = status })
 }
 
 type statusWriter struct {

@@ -71,8 +71,7 @@ type Server struct {
 	issued     []string             // every token ever issued
 	tokenReqs  int
 	writes     int
-	requests   []Request
-	dropped    int // calls dropped from the front of requests
+	requests   fakefaults.Log[Request]
 	authBroken bool
 }
 
@@ -108,6 +107,7 @@ func New(opts Options) *Server {
 		accounts: make(map[string]*account),
 		tokens:   make(map[string]time.Time),
 	}
+	s.requests.Keep = opts.KeepRequests
 	s.faults = s.newFaults()
 	if opts.Demo {
 		s.seedDemo()
@@ -149,9 +149,7 @@ func (s *Server) Client() *http.Client { return s.http.Client() }
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	copy(out, s.requests)
-	return out
+	return s.requests.Entries()
 }
 
 // Writes returns how many PUTs the license API has received (answered or not).
