@@ -29,9 +29,31 @@ type ledgerEntry struct {
 	// Assigned are the codes seatkeeper assigned and has not released.
 	Assigned []string `json:"assigned"`
 	// BusyBy is the command being applied to the user right now, on any
-	// replica, until BusyUntil (renewed while it runs).
+	// replica, until BusyUntil (renewed while it runs). BusyAt is its
+	// command time, so that its outcome can be recorded from its stored
+	// result should its own release of the user never land.
 	BusyBy    string    `json:"busy_by,omitempty"`
 	BusyUntil time.Time `json:"busy_until,omitzero"`
+	BusyAt    time.Time `json:"busy_at,omitzero"`
+}
+
+// apply records that command id, of time at, was applied with the given
+// outcome: the newest time applied, and what seatkeeper now holds for the
+// user.
+func (e *ledgerEntry) apply(id string, at time.Time, applied []events.LicenseResult) {
+	if !at.Before(e.LastTime) {
+		e.LastTime, e.LastCommand = at, id
+	}
+	for _, r := range applied {
+		switch r.Status {
+		case events.StatusAssigned, events.StatusAlreadyAssigned:
+			if !slices.Contains(e.Assigned, r.Code) {
+				e.Assigned = append(e.Assigned, r.Code)
+			}
+		case events.StatusReleased, events.StatusNotAssigned:
+			e.Assigned = slices.DeleteFunc(e.Assigned, func(c string) bool { return c == r.Code })
+		}
+	}
 }
 
 // userLock is a command's hold on its user in the ledger: while it is held,
@@ -64,13 +86,26 @@ func (h *Handler) lockUser(ctx context.Context, cmd events.Command, at time.Time
 				return nil, false, fmt.Errorf("read ledger: %w", err)
 			}
 		}
-		if l.e.BusyBy != "" && l.e.BusyBy != cmd.ID && now.Before(l.e.BusyUntil) {
-			return nil, false, &BusyError{Owner: "command " + l.e.BusyBy, Until: l.e.BusyUntil}
+		folded := false
+		if l.e.BusyBy != "" && l.e.BusyBy != cmd.ID {
+			ended, err := h.foldEnded(ctx, &l.e)
+			if err != nil {
+				return nil, false, err
+			}
+			if !ended && now.Before(l.e.BusyUntil) {
+				return nil, false, &BusyError{Owner: "command " + l.e.BusyBy, Until: l.e.BusyUntil}
+			}
+			folded = ended
 		}
 		if at.Before(l.e.LastTime) {
+			if folded {
+				// Best effort: another command folds it in again if this
+				// write does not land.
+				_ = l.save(ctx, h)
+			}
 			return nil, true, nil
 		}
-		l.e.BusyBy, l.e.BusyUntil = cmd.ID, now.Add(h.opts.Lease)
+		l.e.BusyBy, l.e.BusyUntil, l.e.BusyAt = cmd.ID, now.Add(h.opts.Lease), at
 		err = l.save(ctx, h)
 		if !errors.Is(err, ErrConflict) {
 			return l, false, err
@@ -79,6 +114,40 @@ func (h *Handler) lockUser(ctx context.Context, cmd events.Command, at time.Time
 		// read again.
 	}
 	return nil, false, &BusyError{Owner: "another replica", Until: h.now().Add(100 * time.Millisecond)}
+}
+
+// foldEnded reports whether the command holding e has in fact ended: its
+// result is stored, but its release of the user never landed (the store
+// was unreachable for that one write, or the worker stopped in between).
+// If so it records that command's outcome in e, as its release would have,
+// and clears the hold: without this, the user would wait out the hold's
+// lease, and a command older than the ended one could then be applied
+// after it.
+func (h *Handler) foldEnded(ctx context.Context, e *ledgerEntry) (bool, error) {
+	rec, err := LookupRecord(ctx, h.opts.Store, e.BusyBy)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read the record of %s, which holds the user: %w", e.BusyBy, err)
+	}
+	if !rec.Done {
+		return false, nil
+	}
+	var res struct {
+		Data struct {
+			Licenses []events.LicenseResult `json:"licenses"`
+			Error    *events.Error          `json:"error"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(rec.Result, &res); err != nil {
+		return false, fmt.Errorf("read the result of %s, which holds the user: %w", e.BusyBy, err)
+	}
+	if res.Data.Error == nil && res.Data.Licenses != nil {
+		e.apply(e.BusyBy, e.BusyAt, res.Data.Licenses)
+	}
+	e.BusyBy, e.BusyUntil, e.BusyAt = "", time.Time{}, time.Time{}
+	return true, nil
 }
 
 // save writes the entry with compare-and-set (create when rev is 0).
@@ -118,19 +187,9 @@ func (l *userLock) renew(ctx context.Context, h *Handler) error {
 // user.
 func (l *userLock) unlock(ctx context.Context, h *Handler, cmd events.Command, at time.Time, applied []events.LicenseResult) error {
 	l.mu.Lock()
-	l.e.BusyBy, l.e.BusyUntil = "", time.Time{}
+	l.e.BusyBy, l.e.BusyUntil, l.e.BusyAt = "", time.Time{}, time.Time{}
 	if applied != nil {
-		l.e.LastTime, l.e.LastCommand = at, cmd.ID
-		for _, r := range applied {
-			switch r.Status {
-			case events.StatusAssigned, events.StatusAlreadyAssigned:
-				if !slices.Contains(l.e.Assigned, r.Code) {
-					l.e.Assigned = append(l.e.Assigned, r.Code)
-				}
-			case events.StatusReleased, events.StatusNotAssigned:
-				l.e.Assigned = slices.DeleteFunc(l.e.Assigned, func(c string) bool { return c == r.Code })
-			}
-		}
+		l.e.apply(cmd.ID, at, applied)
 	}
 	l.mu.Unlock()
 	return l.save(ctx, h)
