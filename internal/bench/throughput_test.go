@@ -216,47 +216,21 @@ func benchVendorOnly(b *testing.B, n int) {
 		b.StopTimer()
 		fake := newFake(b)
 		client := newClient(b, fake.URL, 0, concurrency)
-		next := make(chan int)
-		errs := make(chan error, concurrency)
-		var wg sync.WaitGroup
 		b.StartTimer()
 		m0, start := mallocs(), time.Now()
-		for range concurrency {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range next {
-					req := vendors.Request{Account: account, User: userName(i), Licenses: []string{bundle}}
-					var err error
-					if (i/users)%2 == 1 {
-						_, err = client.Release(context.Background(), req)
-					} else {
-						_, err = client.Assign(context.Background(), req)
-					}
-					if err != nil {
-						errs <- err
-						return
-					}
-				}
-			}()
-		}
 		// Handed out in order: a user's next command comes 2,000 commands
 		// after its last, far more than are in flight, as in the pipeline.
-		for i := range n {
-			select {
-			case next <- i:
-			case err := <-errs:
-				b.Fatal(err)
+		fanOut(b, n, func(i int) int { return i }, func(i int) error {
+			req := vendors.Request{Account: account, User: userName(i), Licenses: []string{bundle}}
+			var err error
+			if (i/users)%2 == 1 {
+				_, err = client.Release(context.Background(), req)
+			} else {
+				_, err = client.Assign(context.Background(), req)
 			}
-		}
-		close(next)
-		wg.Wait()
+			return err
+		})
 		elapsed := time.Since(start)
-		select {
-		case err := <-errs:
-			b.Fatal(err)
-		default:
-		}
 		rate = float64(n) / elapsed.Seconds()
 		allocs = float64(mallocs()-m0) / float64(n)
 	}
@@ -296,34 +270,13 @@ func benchVendorRelay(b *testing.B, mode syncMode, n int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		msgs := make(chan jetstream.Msg)
-		errs := make(chan error, concurrency)
-		var wg sync.WaitGroup
-		for range concurrency {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for m := range msgs {
-					if err := relayCommand(js, client, m); err != nil {
-						errs <- err
-						return
-					}
-				}
-			}()
-		}
-		for range n {
+		fanOut(b, n, func(int) jetstream.Msg {
 			m, err := it.Next()
 			if err != nil {
 				b.Fatal(err)
 			}
-			select {
-			case msgs <- m:
-			case err := <-errs:
-				b.Fatal(err)
-			}
-		}
-		close(msgs)
-		wg.Wait()
+			return m
+		}, func(m jetstream.Msg) error { return relayCommand(js, client, m) })
 		it.Stop()
 		last := got.wait(b, 10*time.Minute)
 		rate = float64(n) / last.Sub(start).Seconds()
@@ -370,4 +323,38 @@ func relayCommand(js jetstream.JetStream, client *uipath.Client, m jetstream.Msg
 		return err
 	}
 	return m.Ack()
+}
+
+// fanOut hands the n items next returns, in order, to concurrency
+// goroutines running work, and fails b on the first error.
+func fanOut[T any](b *testing.B, n int, next func(i int) T, work func(T) error) {
+	items := make(chan T)
+	errs := make(chan error, concurrency)
+	var wg sync.WaitGroup
+	for range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for item := range items {
+				if err := work(item); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := range n {
+		select {
+		case items <- next(i):
+		case err := <-errs:
+			b.Fatal(err)
+		}
+	}
+	close(items)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		b.Fatal(err)
+	default:
+	}
 }
