@@ -1,7 +1,6 @@
 package chaos_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -93,7 +92,7 @@ type outcome struct {
 // applied allocation.
 func (w *workload) verify(t *testing.T, js jetstream.JetStream) outcome {
 	t.Helper()
-	settled(t, js)
+	testproc.Settled(t, js)
 	stored := testproc.StoredResults(t, js)
 	var o outcome
 	for _, c := range w.cmds {
@@ -163,32 +162,6 @@ func (w *workload) report(t *testing.T, faults string, o outcome) {
 	t.Helper()
 	t.Logf("scenario=%s commands=%d faults=\"%s\" results=%d duplicates=%d lost=%d double_assignments=%d",
 		w.name, len(w.cmds), faults, o.results, o.duplicates, o.lost, o.doubles)
-}
-
-// settled waits until the worker consumer has nothing pending and nothing
-// unacknowledged: a stored result alone does not prove the command was
-// acked. Nothing announces that state, so it is polled.
-func settled(t *testing.T, js jetstream.JetStream) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		info, err := js.Consumer(ctx, events.CommandStream, events.WorkerConsumer)
-		var ci *jetstream.ConsumerInfo
-		if err == nil {
-			ci, err = info.Info(ctx)
-		}
-		cancel()
-		if err == nil && ci.NumAckPending == 0 && ci.NumPending == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the worker consumer did not settle within a minute: %+v, %v", ci, err)
-		}
-		<-tick.C
-	}
 }
 
 // natsOptions are the test's own connection options: reconnect without

@@ -276,10 +276,7 @@ func (e *env) storedResults(id string) int {
 // not prove it.
 func (e *env) settled() {
 	e.t.Helper()
-	testproc.Eventually(e.t, "every command settled", func() bool {
-		info, err := e.svc.Consumer.Info(context.Background())
-		return err == nil && info.NumAckPending == 0 && info.NumPending == 0
-	})
+	testproc.Settled(e.t, e.js)
 }
 
 func statuses(r events.Result) map[string]string {

@@ -89,6 +89,7 @@ func TestSIGKILLMidRunLosesNothingAndDoublesNothing(t *testing.T) {
 
 	startWorker(t, t.TempDir(), append(env, "SEATKEEPER_WORKER_ID=crash-2"))
 	got.WaitDistinct(t, n, 2*time.Minute)
+	testproc.Settled(t, js)
 
 	stored := testproc.StoredResults(t, js)
 	for _, c := range cmds {

@@ -109,27 +109,73 @@ func (r *Results) WaitDistinct(t testing.TB, n int, timeout time.Duration) {
 	}
 }
 
+// Settled waits until the worker consumer has nothing pending and nothing
+// unacknowledged. The worker acks a command only once its result is stored,
+// so after Settled every result is in LICENSE_EVENTS; a result seen on a
+// core subscription may reach subscribers before the stream has stored it.
+// Nothing announces that state, so it is polled, for up to a minute.
+func Settled(t testing.TB, js jetstream.JetStream) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		cons, err := js.Consumer(ctx, events.CommandStream, events.WorkerConsumer)
+		var ci *jetstream.ConsumerInfo
+		if err == nil {
+			ci, err = cons.Info(ctx)
+		}
+		cancel()
+		if err == nil && ci.NumAckPending == 0 && ci.NumPending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker consumer did not settle within a minute: %+v, %v", ci, err)
+		}
+		<-tick.C
+	}
+}
+
 // StoredResults reads the whole of LICENSE_EVENTS and returns the result
 // types (event subjects) stored for each command id: one entry a stored
-// result.
+// result. Right after a cluster node comes back, JetStream requests can meet
+// "no responders" while leaders are elected, so a read that fails is made
+// again from the start, for up to a minute.
 func StoredResults(t testing.TB, js jetstream.JetStream) map[string][]string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		out, err := storedResults(ctx, t, js)
+		if err == nil {
+			return out
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("read the stored results: %v", err)
+		case <-tick.C:
+		}
+	}
+}
+
+func storedResults(ctx context.Context, t testing.TB, js jetstream.JetStream) (map[string][]string, error) {
 	st, err := js.Stream(ctx, events.EventStream)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	total := st.CachedInfo().State.Msgs
 	cons, err := js.OrderedConsumer(ctx, events.EventStream, jetstream.OrderedConsumerConfig{})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	out := make(map[string][]string)
 	for read := uint64(0); read < total; {
 		batch, err := cons.Fetch(int(min(total-read, 500)), jetstream.FetchMaxWait(10*time.Second))
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		for m := range batch.Messages() {
 			var r events.Result
@@ -140,8 +186,8 @@ func StoredResults(t testing.TB, js jetstream.JetStream) map[string][]string {
 			read++
 		}
 		if err := batch.Error(); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 	}
-	return out
+	return out, nil
 }
