@@ -70,6 +70,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
 
+	// NATS first: the embedded server takes its configured port before the
+	// sandbox fakes take ports of their own, which could otherwise be that
+	// one.
+	nc, shutdownNATS, err := connect(cfg, natsCfg, log)
+	if err != nil {
+		return err
+	}
+	defer shutdownNATS()
+
 	if cfg.Sandbox {
 		log.Warn("SANDBOX MODE: every vendor is an in-process fake with a demo organisation; no real license is changed")
 	}
@@ -82,12 +91,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	for _, name := range vendorReg.Names() {
 		m.Retries.WithLabelValues(name) // present from the start, so rate() works
 	}
-
-	nc, shutdownNATS, err := connect(cfg, natsCfg, log)
-	if err != nil {
-		return err
-	}
-	defer shutdownNATS()
 
 	probes := newProbes(nc, reg).withVendors(vendorReg)
 	httpSrv, err := serveHTTP(cfg.HTTPAddr, probes, log)
