@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -164,24 +165,40 @@ func relayAll(b *testing.B, nc *nats.Conn, js jetstream.JetStream, cons jetstrea
 	}
 }
 
+// queued is a server whose command stream holds a run's commands, and an
+// adapter for the UiPath fake they are for.
+type queued struct {
+	srv    *server.Server
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	client *uipath.Client
+}
+
+// queueCommands starts a server holding n commands of a run named after
+// prefix, and the fake with its adapter.
+func queueCommands(b *testing.B, mode syncMode, n int, prefix string) queued {
+	b.Helper()
+	srv := startServer(b, mode.always)
+	nc, js := connect(b, srv, 4000)
+	setup(b, js)
+	run := fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano())
+	publishAll(b, js, n, func(i int) *nats.Msg { return commandMsg(run, i) })
+	fake := newFake(b)
+	return queued{srv: srv, nc: nc, js: js, client: newClient(b, fake.URL, 0, concurrency)}
+}
+
 func benchPipeline(b *testing.B, mode syncMode, n int) {
 	var rate, allocs float64
 	var peak uint64
 	for range b.N {
 		b.StopTimer()
-		srv := startServer(b, mode.always)
-		nc, js := connect(b, srv, 4000)
-		setup(b, js)
-		run := fmt.Sprintf("pipe-%d", time.Now().UnixNano())
-		publishAll(b, js, n, func(i int) *nats.Msg { return commandMsg(run, i) })
-		fake := newFake(b)
-		client := newClient(b, fake.URL, 0, concurrency)
-		wnc := natstest.Connect(b, srv.ClientURL())
-		got := watchResults(b, nc, n)
+		q := queueCommands(b, mode, n, "pipe")
+		wnc := natstest.Connect(b, q.srv.ClientURL())
+		got := watchResults(b, q.nc, n)
 		b.StartTimer()
 		heap := sampleHeap()
 		m0, start := mallocs(), time.Now()
-		startWorker(b, wnc, client)
+		startWorker(b, wnc, q.client)
 		last := got.wait(b, 10*time.Minute)
 		elapsed := last.Sub(start)
 		allocs = float64(mallocs()-m0) / float64(n)
@@ -250,20 +267,15 @@ func benchVendorRelay(b *testing.B, mode syncMode, n int) {
 	var rate, allocs float64
 	for range b.N {
 		b.StopTimer()
-		srv := startServer(b, mode.always)
-		nc, js := connect(b, srv, 4000)
-		setup(b, js)
-		run := fmt.Sprintf("vrelay-%d", time.Now().UnixNano())
-		publishAll(b, js, n, func(i int) *nats.Msg { return commandMsg(run, i) })
-		fake := newFake(b)
-		client := newClient(b, fake.URL, 0, concurrency)
+		q := queueCommands(b, mode, n, "vrelay")
+		js := q.js
 		cons, err := js.CreateOrUpdateConsumer(context.Background(), events.CommandStream, jetstream.ConsumerConfig{
 			Durable: "bare", AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second, MaxAckPending: 16 * concurrency,
 		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		got := watchResults(b, nc, n)
+		got := watchResults(b, q.nc, n)
 		b.StartTimer()
 		m0, start := mallocs(), time.Now()
 		it, err := cons.Messages(jetstream.PullMaxMessages(concurrency))
@@ -276,7 +288,7 @@ func benchVendorRelay(b *testing.B, mode syncMode, n int) {
 				b.Fatal(err)
 			}
 			return m
-		}, func(m jetstream.Msg) error { return relayCommand(js, client, m) })
+		}, func(m jetstream.Msg) error { return relayCommand(js, q.client, m) })
 		it.Stop()
 		last := got.wait(b, 10*time.Minute)
 		rate = float64(n) / last.Sub(start).Seconds()
