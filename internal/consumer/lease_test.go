@@ -12,7 +12,6 @@ import (
 	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/handlers"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
-	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
 )
 
@@ -29,13 +28,7 @@ func TestLongRunningCommandKeepsItsClaim(t *testing.T) {
 	}
 	fake := uipathtest.NewServer(t, uipathtest.Options{Demo: true})
 	fake.SetLatency(time.Second) // a read and a write: 2 s, twice the lease
-	client, err := uipath.New(uipath.Config{
-		BaseURL: fake.URL, ClientID: uipathtest.ClientID, ClientSecret: uipathtest.ClientSecret,
-		Scope: uipathtest.Scope, AccountID: account,
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := uipathClient(t, fake)
 	replica := func(owner string) *handlers.Handler {
 		return handlers.New(handlers.Options{
 			Store: consumer.KVStore{KV: res.Commands}, Ledger: consumer.KVStore{KV: res.Ledger},

@@ -13,9 +13,7 @@ import (
 	"github.com/seatkeeper/seatkeeper/internal/consumer"
 	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/handlers"
-	"github.com/seatkeeper/seatkeeper/internal/natstest"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
-	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
 )
 
@@ -25,30 +23,19 @@ import (
 // of waiting out the assign's hold and then undoing it.
 func TestAReleaseThatNeverLandedIsFoldedIn(t *testing.T) {
 	ctx := context.Background()
-	srv := natstest.RunServer(t, nil)
-	js, err := jetstream.New(natstest.Connect(t, srv.ClientURL()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := consumer.Setup(ctx, js, consumer.DefaultSettings(4))
+	res, err := consumer.Setup(ctx, newJS(t), consumer.DefaultSettings(4))
 	if err != nil {
 		t.Fatal(err)
 	}
 	fake := uipathtest.NewServer(t, uipathtest.Options{})
 	fake.SetPool(account, "TSTNU", 1)
 	fake.AddUser(account, "fold-user")
-	client, err := uipath.New(uipath.Config{
-		BaseURL: fake.URL, ClientID: uipathtest.ClientID, ClientSecret: uipathtest.ClientSecret,
-		Scope: uipathtest.Scope, AccountID: account,
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := uipathClient(t, fake)
 	ledger := consumer.KVStore{KV: res.Ledger}
 	handler := func(l handlers.Store) *handlers.Handler {
 		return handlers.New(handlers.Options{
 			Store: consumer.KVStore{KV: res.Commands}, Ledger: l, Vendors: vendors.NewRegistry(client),
-			Policy: vendors.DefaultRetryPolicy(), Owner: "fold-test", Lease: time.Hour,
+			Policy: testPolicy(), Owner: "fold-test", Lease: time.Hour,
 		})
 	}
 	hired := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)

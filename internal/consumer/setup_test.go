@@ -11,6 +11,8 @@ import (
 	"github.com/seatkeeper/seatkeeper/internal/consumer"
 	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/natstest"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
 )
 
 func newJS(t *testing.T) jetstream.JetStream {
@@ -21,6 +23,19 @@ func newJS(t *testing.T) jetstream.JetStream {
 		t.Fatal(err)
 	}
 	return js
+}
+
+// uipathClient returns the UiPath adapter for fake, on the tests' account.
+func uipathClient(t *testing.T, fake *uipathtest.Server) *uipath.Client {
+	t.Helper()
+	client, err := uipath.New(uipath.Config{
+		BaseURL: fake.URL, ClientID: uipathtest.ClientID, ClientSecret: uipathtest.ClientSecret,
+		Scope: uipathtest.Scope, AccountID: account,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client
 }
 
 // Setup creates everything, twice without complaint, with the settings of
