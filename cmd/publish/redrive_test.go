@@ -10,7 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
-	"github.com/seatkeeper/seatkeeper/internal/natstest"
+	"github.com/seatkeeper/seatkeeper/internal/testproc"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
 )
 
@@ -93,18 +93,16 @@ func TestRedriveSinceFailsAgain(t *testing.T) {
 
 func TestRedriveRefusesInvalidCommands(t *testing.T) {
 	e := newEnv(t, testPolicy())
-	nc := natstest.Connect(t, e.url)
-	sub, err := nc.SubscribeSync(events.SubjectFailed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Redrive reads the failure from LICENSE_EVENTS, so wait for it there.
+	stored := testproc.Follow(t, e.svc.JS)
 	cmd := `{"specversion":"1.0","type":"license.assign","source":"hr/test","id":"bad-1","data":{"vendor":"uipath","licenses":["ATTUNU"]}}`
 	msg := &nats.Msg{Subject: events.SubjectAssign, Data: []byte(cmd), Header: nats.Header{"Nats-Msg-Id": {"bad-1"}}}
 	if _, err := e.svc.JS.PublishMsg(context.Background(), msg); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sub.NextMsg(30 * time.Second); err != nil {
-		t.Fatal(err)
+	stored.WaitDistinct(t, 1, 30*time.Second)
+	if r := stored.ByID()["bad-1"]; len(r) != 1 || r[0].Type != events.SubjectFailed {
+		t.Fatalf("results of bad-1: %+v, want one license.failed", r)
 	}
 	o := e.run("", "redrive", "--id", "bad-1")
 	if o.status != exitUsage || !strings.Contains(o.stderr, "invalid_command") {
