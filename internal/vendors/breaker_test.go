@@ -9,27 +9,10 @@ import (
 	"time"
 
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/fakefaults"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
 )
-
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type states struct {
 	mu  sync.Mutex
@@ -42,7 +25,7 @@ func (s *states) ObserveCircuit(vendor, state string) {
 	s.mu.Unlock()
 }
 
-func breakerOnFake(t *testing.T) (*vendors.Breaker, *uipathtest.Server, *clock, *states) {
+func breakerOnFake(t *testing.T) (*vendors.Breaker, *uipathtest.Server, *fakefaults.Clock, *states) {
 	t.Helper()
 	fake := uipathtest.NewServer(t, uipathtest.Options{Demo: true})
 	v, err := uipath.New(uipath.Config{
@@ -52,9 +35,9 @@ func breakerOnFake(t *testing.T) (*vendors.Breaker, *uipathtest.Server, *clock, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+	clk := fakefaults.NewClock(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
 	obs := &states{}
-	b := vendors.NewBreaker(v, vendors.BreakerConfig{Threshold: 3, Cooldown: 30 * time.Second, Now: clk.now}, obs)
+	b := vendors.NewBreaker(v, vendors.BreakerConfig{Threshold: 3, Cooldown: 30 * time.Second, Now: clk.Now}, obs)
 	return b, fake, clk, obs
 }
 
@@ -85,7 +68,7 @@ func TestBreakerOpensProbesAndCloses(t *testing.T) {
 	}
 
 	// Cooldown over, vendor still down: the probe fails and reopens.
-	clk.advance(30 * time.Second)
+	clk.Advance(30 * time.Second)
 	if b.State() != vendors.CircuitHalfOpen {
 		t.Errorf("state after cooldown %s, want half_open", b.State())
 	}
@@ -98,7 +81,7 @@ func TestBreakerOpensProbesAndCloses(t *testing.T) {
 
 	// Vendor back: the next probe closes the circuit.
 	fake.Recover()
-	clk.advance(30 * time.Second)
+	clk.Advance(30 * time.Second)
 	if err := list(); err != nil {
 		t.Fatalf("probe after recovery: %v", err)
 	}

@@ -1,7 +1,9 @@
 // Package fakefaults is fault injection for the vendor fakes: failures for
 // the next n calls, dropped and hung connections, latency and a seeded
 // failure rate, applied by a middleware in front of a fake's license API;
-// and Log, the record of calls every fake keeps for its tests.
+// Log, the record of calls every fake keeps for its tests; and Clock, the
+// settable time a test gives a fake (and the adapter that talks to it) to
+// move past a token's expiry without waiting for it.
 //
 // What differs from vendor to vendor is the fake's to say: how an injected
 // failure's body reads (Config.WriteFailure) and which calls the faults

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,8 @@ type tokens struct {
 	mu      sync.Mutex
 	current string
 	renewAt time.Time // zero: no expiry announced, keep until a 401
+
+	now func() time.Time // the clock; tests replace it
 }
 
 func newTokens(base, clientID, secret, scope string, hc *http.Client) *tokens {
@@ -44,7 +47,8 @@ func newTokens(base, clientID, secret, scope string, hc *http.Client) *tokens {
 			// The identity service reads the credentials from the form.
 			AuthStyle: oauth2.AuthStyleInParams,
 		},
-		hc: hc,
+		hc:  hc,
+		now: time.Now,
 	}
 }
 
@@ -53,12 +57,12 @@ func newTokens(base, clientID, secret, scope string, hc *http.Client) *tokens {
 func (t *tokens) get(ctx context.Context) (string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.current != "" && (t.renewAt.IsZero() || time.Now().Before(t.renewAt)) {
+	if t.current != "" && (t.renewAt.IsZero() || t.now().Before(t.renewAt)) {
 		return t.current, nil
 	}
 	t.current = ""
 	ctx = context.WithValue(vendors.WithOp(ctx, "token"), oauth2.HTTPClient, t.hc)
-	issued := time.Now()
+	issued := t.now()
 	tok, err := t.conf.Token(ctx)
 	if err != nil {
 		return "", tokenError(err)
@@ -67,11 +71,36 @@ func (t *tokens) get(ctx context.Context) (string, error) {
 		return "", vendors.Errorf(vendors.ErrTransient, "token", 0, "identity service answered without an access token")
 	}
 	t.current, t.renewAt = tok.AccessToken, time.Time{}
-	if !tok.Expiry.IsZero() {
-		margin := min(tok.Expiry.Sub(issued)/10, maxRefreshMargin)
-		t.renewAt = tok.Expiry.Add(-margin)
+	// The lifetime is counted from before the request, on t's clock,
+	// which is never later than the moment the identity service issued it.
+	if lifetime := expiresIn(tok); lifetime > 0 {
+		margin := min(lifetime/10, maxRefreshMargin)
+		t.renewAt = issued.Add(lifetime - margin)
 	}
 	return t.current, nil
+}
+
+// expiresIn is the lifetime the identity service announced for tok, 0 when
+// it announced none. oauth2 keeps expires_in only as tok.Expiry, dated by
+// its own clock after the answer arrived, and as the raw field.
+func expiresIn(tok *oauth2.Token) time.Duration {
+	if tok.ExpiresIn > 0 {
+		return time.Duration(tok.ExpiresIn) * time.Second
+	}
+	var secs float64
+	switch v := tok.Extra("expires_in").(type) {
+	case float64:
+		secs = v
+	case string: // a form-encoded answer, or a JSON string
+		secs, _ = strconv.ParseFloat(v, 64)
+	}
+	if secs > 0 {
+		return time.Duration(secs * float64(time.Second))
+	}
+	if !tok.Expiry.IsZero() {
+		return time.Until(tok.Expiry)
+	}
+	return 0
 }
 
 // invalidate drops token if it is still the cached one, so that the next get

@@ -10,6 +10,7 @@ import (
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/fakefaults"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
 )
@@ -53,25 +54,51 @@ func TestTokenIsCachedAcrossCalls(t *testing.T) {
 }
 
 func TestTokenRenewedBeforeExpiry(t *testing.T) {
-	// expires_in is 1 s: the adapter renews a little before, so the fake
-	// never has to refuse a token it considers expired.
-	srv := uipathtest.NewServer(t, uipathtest.Options{Demo: true, TokenTTL: time.Second})
-	c := newClient(t, srv, nil)
-	user := newUser(t, srv)
-	deadline := time.Now().Add(2500 * time.Millisecond)
-	for time.Now().Before(deadline) {
-		if _, err := c.List(context.Background(), "", user); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	for _, r := range srv.Requests() {
-		if r.Status == http.StatusUnauthorized {
-			t.Fatalf("a call at %s was refused with 401: the token was used past its expiry", r.At.Format(time.StampMilli))
-		}
-	}
-	if got := srv.TokenRequests(); got < 3 {
-		t.Errorf("%d token requests over 2.5 s of 1 s tokens, want at least 3", got)
+	// The adapter and the fake share a clock that moves only when told to.
+	// An hour's token is replaced a minute before it expires (a tenth of its
+	// life, at most a minute), so the fake never refuses a token it holds
+	// expired; a 100 s token ten seconds before.
+	for _, tt := range []struct {
+		ttl, margin time.Duration
+	}{
+		{time.Hour, time.Minute},
+		{100 * time.Second, 10 * time.Second},
+	} {
+		t.Run(tt.ttl.String(), func(t *testing.T) {
+			clock := fakefaults.NewClock(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
+			srv := uipathtest.NewServer(t, uipathtest.Options{Demo: true, TokenTTL: tt.ttl, Now: clock.Now})
+			c := newClient(t, srv, nil)
+			uipath.SetClock(c, clock.Now)
+			user := newUser(t, srv)
+			list := func() {
+				t.Helper()
+				if _, err := c.List(context.Background(), "", user); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			list()
+			clock.Advance(tt.ttl - tt.margin - time.Nanosecond)
+			list()
+			if got := srv.TokenRequests(); got != 1 {
+				t.Errorf("%d token requests before the renewal point, want 1", got)
+			}
+			clock.Advance(time.Nanosecond)
+			list()
+			if got := srv.TokenRequests(); got != 2 {
+				t.Errorf("%d token requests at the renewal point, want 2", got)
+			}
+			clock.Advance(tt.ttl - tt.margin)
+			list()
+			if got := srv.TokenRequests(); got != 3 {
+				t.Errorf("%d token requests at the second token's renewal point, want 3", got)
+			}
+			for _, r := range srv.Requests() {
+				if r.Status == http.StatusUnauthorized {
+					t.Fatalf("a call at %s was refused with 401: the token was used past its expiry", r.At.Format(time.StampMilli))
+				}
+			}
+		})
 	}
 }
 

@@ -10,10 +10,10 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/seatkeeper/seatkeeper/internal/vendors/fakefaults"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/msp360/msp360test"
 )
 
@@ -201,19 +201,15 @@ func TestLicenseListFields(t *testing.T) {
 // TestTokenExpiry checks expiry by the fake's clock, ExpireTokens,
 // BreakAuth and Recover.
 func TestTokenExpiry(t *testing.T) {
-	var mu sync.Mutex
-	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	s := msp360test.NewServer(t, msp360test.Options{Demo: true, Now: clock, TokenLifetime: time.Hour})
+	clock := fakefaults.NewClock(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC))
+	s := msp360test.NewServer(t, msp360test.Options{Demo: true, Now: clock.Now, TokenLifetime: time.Hour})
 	a := newAPI(t, s)
 	list := func() int { st, _ := a.do(http.MethodGet, "/api/Licenses", nil, true); return st }
 
 	if got := list(); got != http.StatusOK {
 		t.Fatalf("fresh token: %d", got)
 	}
-	mu.Lock()
-	now = now.Add(time.Hour)
-	mu.Unlock()
+	clock.Advance(time.Hour)
 	if got := list(); got != http.StatusUnauthorized {
 		t.Errorf("token past its lifetime: %d, want 401", got)
 	}

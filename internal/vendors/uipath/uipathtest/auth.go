@@ -43,7 +43,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 
 	tok := newToken()
 	s.mu.Lock()
-	s.tokens[tok] = time.Now().Add(s.opts.TokenTTL)
+	s.tokens[tok] = s.opts.Now().Add(s.opts.TokenTTL)
 	s.issued = append(s.issued, tok)
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
@@ -65,7 +65,7 @@ func (s *Server) authorized(r *http.Request) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	exp, ok := s.tokens[tok]
-	return ok && time.Now().Before(exp)
+	return ok && s.opts.Now().Before(exp)
 }
 
 // IssuedTokens returns every access token issued so far, expired ones

@@ -86,7 +86,7 @@ func (s *Server) record(r *http.Request, body []byte) int {
 	}
 	h := r.Header.Clone()
 	h.Del("Authorization")
-	return s.requests.Add(Request{At: time.Now(), Method: r.Method, Path: r.URL.Path, Header: h, Body: string(body)})
+	return s.requests.Add(Request{At: s.opts.Now(), Method: r.Method, Path: r.URL.Path, Header: h, Body: string(body)})
 }
 
 // setStatus notes the status answered to call number seq, if it is still in

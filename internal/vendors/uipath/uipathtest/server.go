@@ -43,6 +43,9 @@ type Options struct {
 	// DefaultTokenTTL. expires_in announces it rounded up to whole seconds,
 	// so a sub-second TTL makes tokens die before the client expects.
 	TokenTTL time.Duration
+	// Now is the fake's clock, for token expiry and the request log's
+	// times; nil means time.Now.
+	Now func() time.Time
 	// Demo seeds the demo organisation (DemoAccount, its users and pools).
 	Demo bool
 	// LeakyErrors makes error bodies quote the request's Authorization
@@ -101,6 +104,9 @@ func New(opts Options) *Server {
 	}
 	if opts.TokenTTL <= 0 {
 		opts.TokenTTL = DefaultTokenTTL
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	s := &Server{
 		opts:     opts,

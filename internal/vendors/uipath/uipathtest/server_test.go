@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/fakefaults"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
 )
 
@@ -107,16 +108,23 @@ func TestTokenAndBearerCheck(t *testing.T) {
 	}
 }
 
+// TestTokenTTL checks expiry by the fake's clock.
 func TestTokenTTL(t *testing.T) {
-	srv := uipathtest.NewServer(t, uipathtest.Options{Demo: true, TokenTTL: 100 * time.Millisecond})
+	start := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	clock := fakefaults.NewClock(start)
+	srv := uipathtest.NewServer(t, uipathtest.Options{Demo: true, TokenTTL: time.Hour, Now: clock.Now})
 	tok := token(t, srv)
 	alloc := acct + "/user-license/user/singer-77/allocation"
+	clock.Advance(time.Hour - time.Nanosecond)
 	if got := call(t, srv, tok, "GET", alloc, "").status; got != 200 {
-		t.Fatalf("fresh token: status %d", got)
+		t.Fatalf("token a moment before its TTL: status %d", got)
 	}
-	time.Sleep(150 * time.Millisecond)
+	clock.Advance(time.Nanosecond)
 	if got := call(t, srv, tok, "GET", alloc, "").status; got != 401 {
-		t.Errorf("token past its TTL: status %d, want 401", got)
+		t.Errorf("token at its TTL: status %d, want 401", got)
+	}
+	if got := srv.Requests()[0].At; !got.Equal(start.Add(time.Hour - time.Nanosecond)) {
+		t.Errorf("the request log dates the first call %s, want the fake's clock", got)
 	}
 }
 
