@@ -12,6 +12,7 @@ import (
 
 	"github.com/seatkeeper/seatkeeper/internal/consumer"
 	"github.com/seatkeeper/seatkeeper/internal/natstest"
+	"github.com/seatkeeper/seatkeeper/internal/testproc"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
@@ -71,6 +72,15 @@ func newEnv(t *testing.T, policy vendors.RetryPolicy) *env {
 		<-e.svc.Done()
 	})
 	return e
+}
+
+// settled waits until the worker has acked every command it was given, and
+// so stored every result in LICENSE_EVENTS: --wait returns on a result seen
+// on a core subscription, which may come before the stream has stored it,
+// and commands that read the trail without following it would miss it.
+func (e *env) settled() {
+	e.t.Helper()
+	testproc.Settled(e.t, e.svc.JS)
 }
 
 // out is what one run of publish printed, and its exit status.

@@ -61,6 +61,7 @@ func TestRedriveAfterVendorRecovers(t *testing.T) {
 		t.Errorf("second redrive wrote at the vendor (%d writes, then %d)", writes, got)
 	}
 	// A scan skips what was redriven already.
+	e.settled()
 	o = e.run("", "redrive", "--since", "1h", "--code", "retries_exhausted", "--wait")
 	if o.status != exitOK || !strings.Contains(o.stderr, "already redriven as hr-17/redrive-1") || !strings.Contains(o.stdout, "nothing to redrive") {
 		t.Errorf("scan after the redrive: exit %d\n%s%s", o.status, o.stdout, o.stderr)
@@ -75,11 +76,13 @@ func TestRedriveSinceFailsAgain(t *testing.T) {
 	}
 	// Still failing: both come back retries_exhausted, and a second scan
 	// takes the new failures on (a-1/redrive-2), not the originals again.
+	e.settled()
 	o := e.run("", "redrive", "--since", "1h", "--code", "retries_exhausted", "--wait")
 	if o.status != exitFailed || strings.Count(o.stdout, "retries_exhausted") != 2 {
 		t.Fatalf("redrive while failing: exit %d\n%s%s", o.status, o.stdout, o.stderr)
 	}
 	e.fake.Recover()
+	e.settled()
 	o = e.run("", "redrive", "--since", "1h", "--wait")
 	if o.status != exitOK {
 		t.Fatalf("redrive after recovery: exit %d\n%s%s", o.status, o.stdout, o.stderr)

@@ -63,6 +63,7 @@ func TestWatchJSONAndFilters(t *testing.T) {
 	} {
 		e.run("", args...)
 	}
+	e.settled()
 	tests := []struct {
 		name string
 		args []string

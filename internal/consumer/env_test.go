@@ -265,9 +265,12 @@ func byCommand(id string) func(events.Result) bool {
 	return func(r events.Result) bool { return r.Data.CommandID == id }
 }
 
-// storedResults counts the results of command id in LICENSE_EVENTS.
+// storedResults counts the results of command id in LICENSE_EVENTS once the
+// worker has settled: a result seen on the core subscription may not be
+// stored yet.
 func (e *env) storedResults(id string) int {
 	e.t.Helper()
+	e.settled()
 	return len(testproc.StoredResults(e.t, e.js)[id])
 }
 
