@@ -81,13 +81,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// serveHTTP listens on addr at once (so that a port conflict fails the
-// start) and serves in the background.
-func serveHTTP(addr string, p *probes, log *zap.Logger) (*http.Server, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
+// serveHTTP serves the probes and metrics on ln in the background. run
+// listens early, so that a port conflict fails the start.
+func serveHTTP(ln net.Listener, p *probes, log *zap.Logger) *http.Server {
 	srv := &http.Server{Handler: p.handler(), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -95,7 +91,7 @@ func serveHTTP(addr string, p *probes, log *zap.Logger) (*http.Server, error) {
 		}
 	}()
 	log.Info("serving probes and metrics", zap.String("addr", ln.Addr().String()))
-	return srv, nil
+	return srv
 }
 
 func shutdownHTTP(srv *http.Server) {

@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -70,14 +71,19 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
 
-	// NATS first: the embedded server takes its configured port before the
-	// sandbox fakes take ports of their own, which could otherwise be that
-	// one.
+	// The configured ports first, the embedded server's and the HTTP
+	// listener's: the sandbox fakes then take ports of their own, which
+	// could otherwise be one of those.
 	nc, shutdownNATS, err := connect(cfg, natsCfg, log)
 	if err != nil {
 		return err
 	}
 	defer shutdownNATS()
+	httpLn, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	defer httpLn.Close() // in case it is never served
 
 	if cfg.Sandbox {
 		log.Warn("SANDBOX MODE: every vendor is an in-process fake with a demo organisation; no real license is changed")
@@ -93,10 +99,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 
 	probes := newProbes(nc, reg).withVendors(vendorReg)
-	httpSrv, err := serveHTTP(cfg.HTTPAddr, probes, log)
-	if err != nil {
-		return err
-	}
+	httpSrv := serveHTTP(httpLn, probes, log)
 	defer shutdownHTTP(httpSrv)
 
 	settings := consumer.DefaultSettings(cfg.Concurrency)
