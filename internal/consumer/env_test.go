@@ -99,6 +99,11 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	}
 	core, logs := observer.New(zap.DebugLevel)
 	e.logs = logs
+	t.Cleanup(func() {
+		if t.Failed() {
+			dumpLogs(t, logs, 300)
+		}
+	})
 	cfg := envConfig{so: consumer.ServiceOptions{
 		Conn:            e.nc,
 		Settings:        consumer.DefaultSettings(8),
@@ -134,6 +139,19 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	}
 	e.start()
 	return e
+}
+
+// dumpLogs prints the worker's last n log entries, so that a failure seen
+// only on a CI machine can be read afterwards.
+func dumpLogs(t testing.TB, logs *observer.ObservedLogs, n int) {
+	all := logs.All()
+	if len(all) > n {
+		t.Logf("worker log: %d entries, the last %d:", len(all), n)
+		all = all[len(all)-n:]
+	}
+	for _, l := range all {
+		t.Logf("%s %s %s %v", l.Time.Format("15:04:05.000"), l.Level, l.Message, l.ContextMap())
+	}
 }
 
 // start starts the worker (newEnv does, unless given startLater).
