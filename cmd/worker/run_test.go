@@ -46,36 +46,35 @@ type worker struct {
 	done     chan error // run's return value
 	eof      chan struct{}
 	ready    chan struct{}
-	httpAddr string
-	natsPort int
+	httpAddr string // where the probes and metrics are served
+	natsURL  string // the embedded server's client URL
 
 	mu    sync.Mutex
 	lines []string
 }
 
-// workerEnv sets the environment of a sandbox worker on free ports with its
-// data in dir.
-func workerEnv(t *testing.T, dir string) (httpAddr string, natsPort int) {
+// workerEnv sets the environment of a sandbox worker with its data in dir.
+// Port 0 lets the system choose its ports as it binds them: a port found
+// free first and bound later could be taken in between. startWorker reads
+// the bound addresses from the log.
+func workerEnv(t *testing.T, dir string) {
 	t.Helper()
 	cleanEnv(t)
-	natsPort = natstest.FreePort(t)
-	httpAddr = natstest.Addr(natstest.FreePort(t))
-	t.Setenv("SEATKEEPER_EMBEDDED_LISTEN", natstest.Addr(natsPort))
-	t.Setenv("SEATKEEPER_HTTP_ADDR", httpAddr)
+	t.Setenv("SEATKEEPER_EMBEDDED_LISTEN", "127.0.0.1:0")
+	t.Setenv("SEATKEEPER_HTTP_ADDR", "127.0.0.1:0")
 	t.Setenv("SEATKEEPER_DATA_DIR", dir)
 	t.Setenv("SEATKEEPER_CONCURRENCY", "4")
 	t.Setenv("SEATKEEPER_SHUTDOWN_TIMEOUT", "5s")
-	return httpAddr, natsPort
 }
 
-// startWorker runs the worker with args and waits for its "ready" line.
-func startWorker(t *testing.T, httpAddr string, natsPort int, args ...string) *worker {
+// startWorker runs the worker with args, waits for its "ready" line and
+// learns from the log where it listens.
+func startWorker(t *testing.T, args ...string) *worker {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	w := &worker{
 		t: t, cancel: cancel, done: make(chan error, 1), eof: make(chan struct{}), ready: make(chan struct{}),
-		httpAddr: httpAddr, natsPort: natsPort,
 	}
 	go w.read(pr)
 	go func() {
@@ -93,6 +92,11 @@ func startWorker(t *testing.T, httpAddr string, natsPort int, args ...string) *w
 		t.Fatalf("run returned before ready: %v\n%s", err, w.output())
 	case <-time.After(60 * time.Second):
 		t.Fatalf("no ready line within 60s:\n%s", w.output())
+	}
+	w.natsURL, _ = w.entry("embedded nats-server started")["listen"].(string)
+	w.httpAddr, _ = w.entry("serving probes and metrics")["addr"].(string)
+	if !strings.HasPrefix(w.natsURL, "nats://127.0.0.1:") || !strings.HasPrefix(w.httpAddr, "127.0.0.1:") {
+		t.Fatalf("the log gives the embedded server as %q and the HTTP server as %q", w.natsURL, w.httpAddr)
 	}
 	return w
 }
@@ -215,11 +219,11 @@ func assertNoSecrets(t *testing.T, what, text string, secrets ...string) {
 }
 
 func TestRunSandbox(t *testing.T) {
-	httpAddr, natsPort := workerEnv(t, t.TempDir())
+	workerEnv(t, t.TempDir())
 	t.Setenv("SEATKEEPER_EMBEDDED_TOKEN", embeddedToken)
 	t.Setenv("NATS_TOKEN", natsToken)
 	t.Setenv("UIPATH_CLIENT_SECRET", uipathSecret)
-	w := startWorker(t, httpAddr, natsPort, "-sandbox")
+	w := startWorker(t, "-sandbox")
 
 	t.Run("start log masks secrets", func(t *testing.T) {
 		start := w.entry("starting")
@@ -227,8 +231,8 @@ func TestRunSandbox(t *testing.T) {
 		if got := cfg["SEATKEEPER_EMBEDDED_TOKEN"]; got != "******" {
 			t.Errorf("start log SEATKEEPER_EMBEDDED_TOKEN = %v, want it masked", got)
 		}
-		if got := cfg["SEATKEEPER_HTTP_ADDR"]; got != httpAddr {
-			t.Errorf("start log SEATKEEPER_HTTP_ADDR = %v, want %s", got, httpAddr)
+		if got := cfg["SEATKEEPER_HTTP_ADDR"]; got != "127.0.0.1:0" {
+			t.Errorf("start log SEATKEEPER_HTTP_ADDR = %v, want 127.0.0.1:0", got)
 		}
 		natsCfg, _ := start["nats"].(map[string]any)
 		if got := natsCfg["NATS_TOKEN"]; got != "******" {
@@ -262,7 +266,7 @@ func TestRunSandbox(t *testing.T) {
 	})
 
 	t.Run("metrics", func(t *testing.T) {
-		nc := natstest.Connect(t, fmt.Sprintf("nats://127.0.0.1:%d", natsPort), nats.Token(embeddedToken))
+		nc := natstest.Connect(t, w.natsURL, nats.Token(embeddedToken))
 		if res := list(t, nc, "worker-test-metrics-1"); res.Type != events.SubjectListed {
 			t.Fatalf("result type %s, want %s", res.Type, events.SubjectListed)
 		}
@@ -357,11 +361,11 @@ func TestRunRestartKeepsItsStreams(t *testing.T) {
 		consumer         *jetstream.ConsumerInfo
 	}
 	runOnce := func(id string) snapshot {
-		httpAddr, natsPort := workerEnv(t, dir)
+		workerEnv(t, dir)
 		t.Setenv("SEATKEEPER_EMBEDDED_USER", "seatkeeper")
 		t.Setenv("SEATKEEPER_EMBEDDED_PASSWORD", embeddedPassword)
-		w := startWorker(t, httpAddr, natsPort, "-sandbox")
-		nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", natsPort), nats.UserInfo("seatkeeper", embeddedPassword))
+		w := startWorker(t, "-sandbox")
+		nc, err := nats.Connect(w.natsURL, nats.UserInfo("seatkeeper", embeddedPassword))
 		if err != nil {
 			t.Fatal(err)
 		}

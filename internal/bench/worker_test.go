@@ -130,11 +130,12 @@ func (p *process) status(field string) (int, error) {
 }
 
 // workerEnv is the environment of a worker using the UiPath fake at url
-// with no rate limit, its HTTP probes on a free port, logging at info level.
+// with no rate limit, its HTTP probes on a port the system chooses, logging
+// at info level.
 func workerEnv(b *testing.B, url string) []string {
 	return []string{
 		"SEATKEEPER_CONCURRENCY=" + strconv.Itoa(concurrency),
-		"SEATKEEPER_HTTP_ADDR=" + natstest.Addr(natstest.FreePort(b)),
+		"SEATKEEPER_HTTP_ADDR=127.0.0.1:0",
 		"SEATKEEPER_WORKER_ID=bench-worker",
 		"UIPATH_BASE_URL=" + url,
 		"UIPATH_CLIENT_ID=" + uipathtest.ClientID,

@@ -68,6 +68,16 @@ func (w *worker) find(msg string) map[string]any {
 	return nil
 }
 
+// natsURL is the embedded server's client URL, from the worker's log.
+func (w *worker) natsURL(t *testing.T) string {
+	t.Helper()
+	url, _ := w.waitLog("embedded nats-server started", time.Second)["listen"].(string)
+	if !strings.HasPrefix(url, "nats://") {
+		t.Fatalf("the worker logs its embedded server at %q", url)
+	}
+	return url
+}
+
 // logText is every log line, as the worker wrote it (for the secrets scan).
 func (w *worker) logText() string { return strings.Join(w.Lines(), "\n") }
 

@@ -8,8 +8,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/seatkeeper/seatkeeper/internal/natstest"
 )
 
 // readmeSection returns the fenced code blocks of the README section headed
@@ -96,17 +94,17 @@ func TestReadmeQuickstart(t *testing.T) {
 	}
 
 	// The defaults would collide with a worker the developer has running;
-	// only the ports differ from the README.
-	natsPort, httpPort := natstest.FreePort(t), natstest.FreePort(t)
+	// only the ports differ from the README, chosen by the system as the
+	// worker binds them.
 	dir := t.TempDir()
 	w := startWorker(t, dir, []string{
-		"SEATKEEPER_EMBEDDED_LISTEN=" + natstest.Addr(natsPort),
-		"SEATKEEPER_HTTP_ADDR=" + natstest.Addr(httpPort),
+		"SEATKEEPER_EMBEDDED_LISTEN=127.0.0.1:0",
+		"SEATKEEPER_HTTP_ADDR=127.0.0.1:0",
 	}, args...)
 	if w.find("SANDBOX MODE: every vendor is an in-process fake with a demo organisation; no real license is changed") == nil {
 		t.Errorf("the sandbox does not announce itself in the log")
 	}
-	env := []string{"NATS_URL=nats://" + natstest.Addr(natsPort)}
+	env := []string{"NATS_URL=" + w.natsURL(t)}
 
 	steps := consoleSteps(t, blocks[1])
 	if len(steps) < 3 {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/seatkeeper/seatkeeper/internal/natsconn/natsconntest"
-	"github.com/seatkeeper/seatkeeper/internal/natstest"
 	"github.com/seatkeeper/seatkeeper/internal/testproc"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
 )
@@ -87,13 +86,12 @@ func TestEmbeddedServerRequiresAuth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			port := natstest.FreePort(t)
 			w := startWorker(t, t.TempDir(), append([]string{
-				"SEATKEEPER_EMBEDDED_LISTEN=" + natstest.Addr(port),
+				"SEATKEEPER_EMBEDDED_LISTEN=127.0.0.1:0",
 				"SEATKEEPER_HTTP_ADDR=127.0.0.1:0",
 				"SEATKEEPER_LOG_LEVEL=debug",
 			}, tt.worker...), "-sandbox")
-			url := []string{"NATS_URL=nats://" + natstest.Addr(port)}
+			url := []string{"NATS_URL=" + w.natsURL(t)}
 
 			for name, env := range map[string][]string{"no": nil, "wrong": tt.wrong} {
 				stdout, stderr, code := runPublish(t, append(url, env...), "list", "--vendor", "uipath", "--timeout", "5s")
