@@ -252,7 +252,10 @@ func (e *env) publishRaw(subject string, payload []byte, msgID string) *jetstrea
 // await waits for n results matching match; it fails the test after 30 s.
 func (e *env) await(n int, match func(events.Result) bool) []received {
 	e.t.Helper()
-	deadline := time.After(30 * time.Second)
+	// A safety net, not a measure: a loaded CI machine can be slow, and
+	// a vendor call may take its whole 30 s request timeout.
+	const limit = 2 * time.Minute
+	deadline := time.After(limit)
 	for {
 		e.mu.Lock()
 		var got []received
@@ -268,7 +271,7 @@ func (e *env) await(n int, match func(events.Result) bool) []received {
 		select {
 		case <-e.arrived:
 		case <-deadline:
-			e.t.Fatalf("waited 30s for %d results, have %d", n, len(got))
+			e.t.Fatalf("waited %s for %d results, have %d", limit, n, len(got))
 		}
 	}
 }
