@@ -114,6 +114,11 @@ func (b *Breaker) record(probe bool, err error) {
 	if probe {
 		b.probing = false
 	}
+	if errors.Is(err, ErrNotSent) {
+		// The vendor was not called: nothing is learnt of it. A probe
+		// that was not sent leaves the circuit half open for the next.
+		return
+	}
 	failed := err != nil && Retryable(err) && !errors.Is(err, ErrRateLimited) &&
 		!errors.Is(err, context.Canceled) && !errors.Is(err, ErrCircuitOpen)
 	if !failed {

@@ -27,11 +27,17 @@ func (s *states) ObserveCircuit(vendor, state string) {
 
 func breakerOnFake(t *testing.T) (*vendors.Breaker, *uipathtest.Server, *fakefaults.Clock, *states) {
 	t.Helper()
+	return breakerOver(t, vendors.NewHTTPClient("uipath", vendors.Limits{}, nil))
+}
+
+// breakerOver is breakerOnFake with the adapter's HTTP client hc.
+func breakerOver(t *testing.T, hc *http.Client) (*vendors.Breaker, *uipathtest.Server, *fakefaults.Clock, *states) {
+	t.Helper()
 	fake := uipathtest.NewServer(t, uipathtest.Options{Demo: true})
 	v, err := uipath.New(uipath.Config{
 		BaseURL: fake.URL, ClientID: uipathtest.ClientID, ClientSecret: uipathtest.ClientSecret,
 		Scope: uipathtest.Scope, AccountID: uipathtest.DemoAccount,
-	}, vendors.NewHTTPClient("uipath", vendors.Limits{}, nil))
+	}, hc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +123,65 @@ func TestBreakerIgnoresRateLimitsAndPermanentErrors(t *testing.T) {
 	}
 	if b.State() != vendors.CircuitClosed {
 		t.Errorf("state %s after 404s and 429s, want closed", b.State())
+	}
+}
+
+// A call whose request the transport held back (here: the vendor's only
+// connection stayed busy past the request timeout) tells nothing of the
+// vendor: it neither counts towards opening the circuit nor resets the
+// count, and a probe held back leaves the circuit half open.
+func TestBreakerIgnoresRequestsNotSent(t *testing.T) {
+	hc := vendors.NewHTTPClient("uipath", vendors.Limits{MaxConcurrency: 1, RequestTimeout: 50 * time.Millisecond}, nil)
+	b, fake, clk, _ := breakerOver(t, hc)
+	ctx := context.Background()
+	list := func() error { _, err := b.List(ctx, uipathtest.DemoAccount, uipathtest.DemoUsers[0]); return err }
+	// holdSlot takes the only connection until the returned func is called.
+	holdSlot := func() func() {
+		resp, err := hc.Get(fake.URL + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func() { resp.Body.Close() }
+	}
+	if err := list(); err != nil { // fetches the token
+		t.Fatal(err)
+	}
+
+	fake.SetFailureRate(1, http.StatusInternalServerError)
+	for range 2 {
+		if err := list(); !errors.Is(err, vendors.ErrTransient) || errors.Is(err, vendors.ErrNotSent) {
+			t.Fatalf("err = %v, want the vendor's failure", err)
+		}
+	}
+	release := holdSlot()
+	for range 3 {
+		if err := list(); !errors.Is(err, vendors.ErrNotSent) {
+			t.Fatalf("err = %v, want ErrNotSent", err)
+		}
+	}
+	release()
+	if b.State() != vendors.CircuitClosed {
+		t.Fatalf("state %s after 2 failures and 3 requests not sent, want closed", b.State())
+	}
+	if err := list(); errors.Is(err, vendors.ErrCircuitOpen) {
+		t.Fatalf("third failure: %v, want the vendor's own", err)
+	}
+	if b.State() != vendors.CircuitOpen {
+		t.Fatalf("state %s after the third failure, want open: the requests not sent reset the count", b.State())
+	}
+
+	clk.Advance(30 * time.Second)
+	release = holdSlot()
+	if err := list(); !errors.Is(err, vendors.ErrNotSent) {
+		t.Fatalf("probe: err = %v, want ErrNotSent", err)
+	}
+	release()
+	if b.State() != vendors.CircuitHalfOpen {
+		t.Fatalf("state %s after a probe that was not sent, want half_open", b.State())
+	}
+	fake.Recover()
+	if err := list(); err != nil || b.State() != vendors.CircuitClosed {
+		t.Fatalf("next probe: %v, state %s; want success and closed", err, b.State())
 	}
 }
 

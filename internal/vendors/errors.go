@@ -45,6 +45,11 @@ var (
 	ErrUnknownVendor = errors.New("unknown vendor")
 	// ErrRejected is any other permanent refusal (a 4xx).
 	ErrRejected = errors.New("rejected by vendor")
+
+	// ErrNotSent is wrapped, under ErrRateLimited, in the error of a request
+	// the Transport held back (for the vendor's pause, its concurrency cap,
+	// its rate limit) past the request timeout: the vendor was not called.
+	ErrNotSent = errors.New("request not sent")
 )
 
 // Error is a classified vendor failure.
@@ -106,13 +111,41 @@ func Retryable(err error) bool {
 	return errors.Is(err, ErrTransient)
 }
 
-// RetryAfterOf returns the wait the vendor announced in err, or 0.
+// RetryAfterOf returns the wait announced in err, or 0: the longest
+// RetryAfter of the *Errors err wraps, since an adapter's *Error can wrap
+// the transport's (a request the transport held back).
 func RetryAfterOf(err error) time.Duration {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.RetryAfter
+	var longest time.Duration
+	for _, e := range chain(err) {
+		if ve, ok := e.(*Error); ok && ve.RetryAfter > longest {
+			longest = ve.RetryAfter
+		}
 	}
-	return 0
+	return longest
+}
+
+// chain returns err and every error it wraps, depth first.
+func chain(err error) []error {
+	var out []error
+	var walk func(error)
+	walk = func(err error) {
+		for err != nil {
+			out = append(out, err)
+			switch u := err.(type) {
+			case interface{ Unwrap() []error }:
+				for _, inner := range u.Unwrap() {
+					walk(inner)
+				}
+				return
+			case interface{ Unwrap() error }:
+				err = u.Unwrap()
+			default:
+				return
+			}
+		}
+	}
+	walk(err)
+	return out
 }
 
 // Code maps err to the stable error code of a license.failed result.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -110,6 +111,16 @@ func TestRetryAfterOf(t *testing.T) {
 	}
 	if got := vendors.RetryAfterOf(errors.New("boom")); got != 0 {
 		t.Errorf("RetryAfterOf(plain error) = %s, want 0", got)
+	}
+	// An adapter's error around the transport's, through net/http's.
+	held := &vendors.Error{Class: vendors.ErrRateLimited, Op: "GET", RetryAfter: 90 * time.Second}
+	wrapped := &vendors.Error{Class: vendors.ErrTransient, Op: "allocate", Message: "no answer",
+		Err: &url.Error{Op: "Get", URL: "https://vendor.example/", Err: held}}
+	if got := vendors.RetryAfterOf(wrapped); got != 90*time.Second {
+		t.Errorf("RetryAfterOf(adapter error around the transport's) = %s, want 90s", got)
+	}
+	if !errors.Is(wrapped, vendors.ErrRateLimited) {
+		t.Errorf("the transport's class is lost in %v", wrapped)
 	}
 }
 

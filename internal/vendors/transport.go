@@ -20,7 +20,10 @@ type Limits struct {
 	Burst int
 	// MaxConcurrency caps requests in flight; 0 means unlimited.
 	MaxConcurrency int
-	// RequestTimeout bounds one HTTP exchange, body included; 0 means 30 s.
+	// RequestTimeout bounds one HTTP exchange, body included, from the
+	// moment it is sent; and, separately, how long a request may wait to be
+	// sent (for the vendor's pause, a concurrency slot, a rate token). 0
+	// means 30 s.
 	RequestTimeout time.Duration
 	// MaxRetryAfter caps how long a Retry-After may pause the vendor; 0
 	// means 5 minutes.
@@ -108,14 +111,18 @@ func NewTransport(vendor string, lim Limits, observer Observer) *Transport {
 
 // RoundTrip implements http.RoundTripper. A request holds its concurrency
 // slot until its response body is closed, so reading an answer counts
-// against the cap too. The whole exchange, waiting for admission and reading
-// the body included, ends at RequestTimeout: a context deadline rather than
+// against the cap too. The exchange, reading the body included, ends at
+// RequestTimeout after the request is sent: a context deadline rather than
 // http.Client.Timeout, which costs a goroutine per request.
+//
+// Waiting to be sent is bounded by RequestTimeout too, but a request that
+// could not be sent in time fails as ErrRateLimited and ErrNotSent (see
+// admit): the vendor was never called, so it is no vendor failure (the
+// Breaker ignores it), and the time it spent queued behind the vendor's
+// own limits is not taken from its exchange.
 func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
-	ctx, cancel := context.WithTimeout(r.Context(), t.timeout)
-	release, err := t.admit(ctx)
+	release, err := t.admit(r.Context(), opOf(r), time.Now().Add(t.timeout))
 	if err != nil {
-		cancel()
 		// The RoundTripper contract: the request body is closed, even on
 		// an early error.
 		if r.Body != nil {
@@ -123,6 +130,7 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
+	ctx, cancel := context.WithTimeout(r.Context(), t.timeout)
 	start := time.Now()
 	resp, err := t.next.RoundTrip(r.WithContext(ctx))
 	status := "error"
@@ -146,9 +154,18 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 // rate-limit token, in that order, and checks the pause once more last: one
 // may have begun while the request waited. It returns the function that
 // frees the slot.
-func (t *Transport) admit(ctx context.Context) (release func(), err error) {
+//
+// It waits until deadline at most, and not at all for a pause or a token
+// that comes later than that: the request then fails at once, as
+// ErrRateLimited wrapping ErrNotSent, with the wait in RetryAfter when it
+// is known, so that the retry policy can hand the command back rather than
+// hold it. Cancellation of ctx is returned as ctx.Err().
+func (t *Transport) admit(ctx context.Context, op string, deadline time.Time) (release func(), err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	release = func() {}
-	if err := t.waitPause(ctx); err != nil {
+	if err := t.waitPause(ctx, op, deadline); err != nil {
 		return nil, err
 	}
 	if t.slots != nil {
@@ -156,21 +173,66 @@ func (t *Transport) admit(ctx context.Context) (release func(), err error) {
 		case t.slots <- struct{}{}:
 			var once sync.Once
 			release = func() { once.Do(func() { <-t.slots }) }
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		default:
+			timer := time.NewTimer(time.Until(deadline))
+			select {
+			case t.slots <- struct{}{}:
+				timer.Stop()
+				var once sync.Once
+				release = func() { once.Do(func() { <-t.slots }) }
+			case <-timer.C:
+				return nil, t.notSent(op, 0, "all %d connections to the vendor stayed busy", cap(t.slots))
+			case <-ctx.Done():
+				timer.Stop()
+				return nil, ctx.Err()
+			}
 		}
 	}
 	if t.limiter != nil {
-		if err := t.limiter.Wait(ctx); err != nil {
+		if err := t.waitToken(ctx, op, deadline); err != nil {
 			release()
 			return nil, err
 		}
 	}
-	if err := t.waitPause(ctx); err != nil {
+	if err := t.waitPause(ctx, op, deadline); err != nil {
 		release()
 		return nil, err
 	}
 	return release, nil
+}
+
+// waitToken takes a rate-limit token, waiting for it unless it comes after
+// deadline.
+func (t *Transport) waitToken(ctx context.Context, op string, deadline time.Time) error {
+	now := time.Now()
+	res := t.limiter.ReserveN(now, 1)
+	if !res.OK() {
+		return t.notSent(op, 0, "the rate limit admits no request")
+	}
+	wait := res.DelayFrom(now)
+	if wait == 0 {
+		return nil
+	}
+	if now.Add(wait).After(deadline) {
+		res.CancelAt(now)
+		return t.notSent(op, wait, "the rate limit has no token for it in time")
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		res.Cancel()
+		return ctx.Err()
+	}
+}
+
+// notSent is the error of a request that was never sent to the vendor.
+func (t *Transport) notSent(op string, retryAfter time.Duration, format string, args ...any) error {
+	e := Errorf(ErrRateLimited, op, 0, "held back past the request timeout: "+format, args...)
+	e.RetryAfter, e.Err = retryAfter, ErrNotSent
+	return e
 }
 
 // releasingBody frees the request's concurrency slot, and its deadline,
@@ -211,11 +273,17 @@ func (t *Transport) PausedUntil() time.Time {
 	return t.notBefore
 }
 
-func (t *Transport) waitPause(ctx context.Context) error {
+// waitPause waits for the vendor's pause to end, unless it ends after
+// deadline.
+func (t *Transport) waitPause(ctx context.Context, op string, deadline time.Time) error {
 	for {
-		wait := time.Until(t.PausedUntil())
+		until := t.PausedUntil()
+		wait := time.Until(until)
 		if wait <= 0 {
 			return nil
+		}
+		if until.After(deadline) {
+			return t.notSent(op, wait, "the vendor's Retry-After pause lasts longer")
 		}
 		timer := time.NewTimer(wait)
 		select {

@@ -319,3 +319,59 @@ func TestTransportObserver(t *testing.T) {
 		}
 	}
 }
+
+// A request the transport cannot send within the request timeout fails as
+// rate limited (the breaker does not count it, the retry policy waits), and
+// at once when the wait is known to be longer than that.
+func TestTransportHeldBackRequestIsNotSent(t *testing.T) {
+	notSent := func(t *testing.T, err error, minWait, maxWait time.Duration) {
+		t.Helper()
+		if !errors.Is(err, vendors.ErrNotSent) || !errors.Is(err, vendors.ErrRateLimited) || !errors.Is(err, vendors.ErrTransient) {
+			t.Fatalf("err = %v, want ErrNotSent, rate limited (so transient)", err)
+		}
+		if got := vendors.RetryAfterOf(err); got < minWait || got > maxWait {
+			t.Errorf("RetryAfter = %s, want between %s and %s", got, minWait, maxWait)
+		}
+	}
+
+	t.Run("pause longer than the timeout", func(t *testing.T) {
+		srv, hits := okServer(t)
+		c := vendors.NewHTTPClient("uipath", vendors.Limits{RequestTimeout: time.Minute, MaxRetryAfter: time.Hour}, nil)
+		c.Transport.(*vendors.Transport).Pause(time.Hour)
+		_, err := c.Get(srv.URL)
+		notSent(t, err, 59*time.Minute, time.Hour)
+		if hits.Load() != 0 {
+			t.Errorf("%d requests reached the server during the pause", hits.Load())
+		}
+	})
+
+	t.Run("no token in time", func(t *testing.T) {
+		srv, hits := okServer(t)
+		c := vendors.NewHTTPClient("uipath", vendors.Limits{RatePerSecond: 0.001, Burst: 1, RequestTimeout: time.Minute}, nil)
+		if got := get(t, context.Background(), c, srv.URL); got != http.StatusOK {
+			t.Fatalf("first request: %d", got)
+		}
+		// The next token is some 17 minutes away.
+		_, err := c.Get(srv.URL)
+		notSent(t, err, 15*time.Minute, 17*time.Minute)
+		if hits.Load() != 1 {
+			t.Errorf("server saw %d requests, want 1", hits.Load())
+		}
+	})
+
+	t.Run("every connection busy", func(t *testing.T) {
+		srv, hits := okServer(t)
+		c := vendors.NewHTTPClient("uipath", vendors.Limits{MaxConcurrency: 1, RequestTimeout: 50 * time.Millisecond}, nil)
+		// The first answer's body stays open, and with it the only slot.
+		first, err := c.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Get(srv.URL)
+		notSent(t, err, 0, 0)
+		first.Body.Close()
+		if hits.Load() != 1 {
+			t.Errorf("server saw %d requests, want 1", hits.Load())
+		}
+	})
+}
