@@ -169,24 +169,11 @@ func (t *Transport) admit(ctx context.Context, op string, deadline time.Time) (r
 		return nil, err
 	}
 	if t.slots != nil {
-		select {
-		case t.slots <- struct{}{}:
-			var once sync.Once
-			release = func() { once.Do(func() { <-t.slots }) }
-		default:
-			timer := time.NewTimer(time.Until(deadline))
-			select {
-			case t.slots <- struct{}{}:
-				timer.Stop()
-				var once sync.Once
-				release = func() { once.Do(func() { <-t.slots }) }
-			case <-timer.C:
-				return nil, t.notSent(op, 0, "all %d connections to the vendor stayed busy", cap(t.slots))
-			case <-ctx.Done():
-				timer.Stop()
-				return nil, ctx.Err()
-			}
+		if err := t.takeSlot(ctx, op, deadline); err != nil {
+			return nil, err
 		}
+		var once sync.Once
+		release = func() { once.Do(func() { <-t.slots }) }
 	}
 	if t.limiter != nil {
 		if err := t.waitToken(ctx, op, deadline); err != nil {
@@ -199,6 +186,25 @@ func (t *Transport) admit(ctx context.Context, op string, deadline time.Time) (r
 		return nil, err
 	}
 	return release, nil
+}
+
+// takeSlot takes a concurrency slot, waiting for one until deadline.
+func (t *Transport) takeSlot(ctx context.Context, op string, deadline time.Time) error {
+	select {
+	case t.slots <- struct{}{}:
+		return nil
+	default: // none free: only then is a timer worth its cost
+	}
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	select {
+	case t.slots <- struct{}{}:
+		return nil
+	case <-timer.C:
+		return t.notSent(op, 0, "all %d connections to the vendor stayed busy", cap(t.slots))
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // waitToken takes a rate-limit token, waiting for it unless it comes after
