@@ -19,7 +19,7 @@ import (
 	"syscall"
 )
 
-// Exit statuses (DESIGN.md §7).
+// Exit statuses (docs/design.md §7).
 const (
 	exitOK       = 0
 	exitFailed   = 1

@@ -1,4 +1,4 @@
-// Package bench holds seatkeeper's performance benchmarks (DESIGN.md §9):
+// Package bench holds seatkeeper's performance benchmarks (docs/design.md §9):
 // the worker measured against raw JetStream on the same server, in one
 // process and one run. The benchmarks are in the package's test files; the
 // numbers and how to reproduce them are in docs/performance.md.

@@ -38,7 +38,7 @@ func size(quick, full_ int) int {
 	return quick
 }
 
-// A syncMode is one of the server's two fsync settings (DESIGN.md §9).
+// A syncMode is one of the server's two fsync settings (docs/design.md §9).
 type syncMode struct {
 	name   string
 	always bool

@@ -112,7 +112,7 @@ func consumeAll(b *testing.B, nc *nats.Conn, cons jetstream.Consumer, n int) {
 
 // relayAll consumes n messages, publishes one result for each and acks a
 // message once its result's PubAck has arrived: the least a correct worker
-// does (DESIGN.md §9).
+// does (docs/design.md §9).
 func relayAll(b *testing.B, nc *nats.Conn, js jetstream.JetStream, cons jetstream.Consumer, n int) {
 	it, err := cons.Messages()
 	if err != nil {

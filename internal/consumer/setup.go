@@ -32,7 +32,7 @@ type Settings struct {
 	Storage jetstream.StorageType
 }
 
-// DefaultSettings returns the settings of DESIGN.md §2 for a pool of
+// DefaultSettings returns the settings of docs/design.md §2 for a pool of
 // concurrency handlers.
 func DefaultSettings(concurrency int) Settings {
 	return Settings{

@@ -39,7 +39,7 @@ func uipathClient(t *testing.T, fake *uipathtest.Server) *uipath.Client {
 }
 
 // Setup creates everything, twice without complaint, with the settings of
-// DESIGN.md §2.
+// docs/design.md §2.
 func TestSetupIsIdempotent(t *testing.T) {
 	js := newJS(t)
 	ctx := context.Background()

@@ -1,5 +1,5 @@
 // Package embedded runs the worker's own nats-server with JetStream when no
-// NATS_URL is configured (DESIGN.md §6).
+// NATS_URL is configured (docs/design.md §6).
 package embedded
 
 import (

@@ -35,7 +35,7 @@ func walk(m map[string]any, path string) (map[string]any, string) {
 	return m, parts[len(parts)-1]
 }
 
-// command returns DESIGN.md's assign command with edits applied.
+// command returns docs/design.md's assign command with edits applied.
 func command(edits ...edit) []byte {
 	m := map[string]any{
 		"specversion":     "1.0",

@@ -50,6 +50,9 @@ type ResultData struct {
 type LicenseResult struct {
 	Code   string `json:"code"`
 	Status string `json:"status"`
+	// Group names the vendor-side group or rule a license is held through
+	// (status inherited), where the vendor tells.
+	Group string `json:"group,omitempty"`
 }
 
 // Holding is one license a user holds, normalised across vendors.
@@ -60,6 +63,14 @@ type Holding struct {
 	Type    string `json:"type,omitempty"`
 	Expires string `json:"expires,omitempty"`
 	Trial   bool   `json:"trial,omitempty"`
+	// Source is where the seat comes from: SourceDirect, or SourceGroup
+	// for a seat held through a vendor-side group or rule (Group names it
+	// where the vendor tells). Empty when the vendor does not say.
+	Source string `json:"source,omitempty"`
+	Group  string `json:"group,omitempty"`
+	// LastUsed is the seat's last use as the vendor reports it; zero when
+	// the vendor reports none.
+	LastUsed time.Time `json:"last_used,omitzero"`
 }
 
 // Pool is one license pool of a vendor account.

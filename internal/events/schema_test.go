@@ -19,12 +19,12 @@ import (
 const (
 	schemaDir   = "../../docs/schema"
 	exampleDir  = "../../docs/schema/examples"
-	designPath  = "../../../shared/DESIGN.md"
+	designPath  = "../../docs/design.md"
 	commandFile = "command.schema.json"
 	resultFile  = "result.schema.json"
 )
 
-// designExamples names, in order, the committed copies of DESIGN.md's JSON
+// designExamples names, in order, the committed copies of docs/design.md's JSON
 // blocks.
 var designExamples = []string{"command-assign.json", "result-assigned.json"}
 
@@ -129,12 +129,12 @@ func TestCommandExamplesDecode(t *testing.T) {
 
 var jsonBlock = regexp.MustCompile("(?s)```json\n(.*?)```")
 
-// TestDesignExamplesMatch keeps the committed examples equal to DESIGN.md's,
+// TestDesignExamplesMatch keeps the committed examples equal to docs/design.md's,
 // which CI checks out beside the repository.
 func TestDesignExamplesMatch(t *testing.T) {
 	design, err := os.ReadFile(designPath)
 	if os.IsNotExist(err) {
-		t.Logf("%s is absent: not comparing the examples with DESIGN.md", designPath)
+		t.Logf("%s is absent: not comparing the examples with docs/design.md", designPath)
 		return
 	}
 	if err != nil {
@@ -142,19 +142,19 @@ func TestDesignExamplesMatch(t *testing.T) {
 	}
 	blocks := jsonBlock.FindAllSubmatch(design, -1)
 	if got, want := len(blocks), len(designExamples); got != want {
-		t.Fatalf("DESIGN.md has %d json blocks, want %d (%v): add or remove the committed copy", got, want, designExamples)
+		t.Fatalf("docs/design.md has %d json blocks, want %d (%v): add or remove the committed copy", got, want, designExamples)
 	}
 	for i, name := range designExamples {
 		var got, want any
 		if err := json.Unmarshal(blocks[i][1], &got); err != nil {
-			t.Errorf("DESIGN.md json block %d: %v", i+1, err)
+			t.Errorf("docs/design.md json block %d: %v", i+1, err)
 			continue
 		}
 		if err := json.Unmarshal(readExample(t, name), &want); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("DESIGN.md json block %d differs from %s:\n got %s\nwant %s", i+1, name, blocks[i][1], readExample(t, name))
+			t.Errorf("docs/design.md json block %d differs from %s:\n got %s\nwant %s", i+1, name, blocks[i][1], readExample(t, name))
 		}
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 )
 
-// Limits on a command (DESIGN.md §3).
+// Limits on a command (docs/design.md §3).
 const (
 	MaxPayloadBytes = 64 << 10
 	MaxLicenses     = 50

@@ -1,5 +1,5 @@
 // Package handlers turns one validated license command into one result, with
-// the guarantees of DESIGN.md §4: a command id is processed once, ever; the
+// the guarantees of docs/design.md §4: a command id is processed once, ever; the
 // vendor is called with backoff; the result is stored before it is returned
 // so that any later delivery replays it unchanged.
 //

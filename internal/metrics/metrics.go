@@ -1,4 +1,4 @@
-// Package metrics holds the worker's Prometheus collectors (DESIGN.md §8)
+// Package metrics holds the worker's Prometheus collectors (docs/design.md §8)
 // and implements the observer interfaces of the packages that feed them.
 package metrics
 

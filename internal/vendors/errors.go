@@ -28,6 +28,9 @@ var (
 	ErrForbidden = errors.New("forbidden by vendor")
 	// ErrUserNotFound is returned when the vendor does not know the user.
 	ErrUserNotFound = errors.New("user not found")
+	// ErrAmbiguousUser is returned when an e-mail matches several users at
+	// the vendor: seatkeeper never guesses which one is meant.
+	ErrAmbiguousUser = errors.New("ambiguous user")
 	// ErrLicenseNotFound is returned when a license code does not exist.
 	ErrLicenseNotFound = errors.New("license not found")
 	// ErrCapacity is returned when a pool has no free seat.
@@ -165,6 +168,7 @@ var codes = []struct {
 	{ErrAuth, events.CodeAuthFailed},
 	{ErrForbidden, events.CodeForbidden},
 	{ErrUserNotFound, events.CodeUserNotFound},
+	{ErrAmbiguousUser, events.CodeAmbiguousUser},
 	{ErrLicenseNotFound, events.CodeLicenseNotFound},
 	{ErrCapacity, events.CodeCapacityExhausted},
 	{ErrNotLicensed, events.CodeAccountNotLicensed},

@@ -51,6 +51,16 @@ type Vendor interface {
 	Pools(ctx context.Context, account string) ([]events.Pool, error)
 }
 
+// Directory finds a user's id at a vendor from an e-mail, through the
+// vendor's own directory. Adapters implement it where the vendor can.
+type Directory interface {
+	// FindUser returns the id of the one user whose e-mail (or the
+	// vendor's equivalent sign-in name) is email, compared as the vendor
+	// compares it. No match is ErrUserNotFound; several are
+	// ErrAmbiguousUser: never a guess.
+	FindUser(ctx context.Context, account, email string) (string, error)
+}
+
 // Request is an assign or release request.
 type Request struct {
 	Account  string

@@ -13,7 +13,7 @@ import (
 )
 
 // capacityPhrases are what a 400 from assign_user says when the license has
-// no free user slot. ASSUMED (vendors/licensespring.md): the answer is a 400
+// no free user slot. ASSUMED (the vendor reference): the answer is a 400
 // whose detail mentions the maximum number of license users; change this
 // list if LicenseSpring words it otherwise.
 var capacityPhrases = []string{

@@ -22,7 +22,7 @@ const pageSize = 100
 const maxPages = 1000
 
 // licensePage is one page of the Management API's license list. ASSUMED
-// (vendors/licensespring.md): {"count","next","previous","results"}.
+// (the vendor reference): {"count","next","previous","results"}.
 type licensePage struct {
 	Count   int       `json:"count"`
 	Next    *string   `json:"next"`

@@ -114,7 +114,7 @@ func TestSKUCache(t *testing.T) {
 	}
 }
 
-// Graph's permanent refusals map to the classes of DESIGN.md §3, keeping
+// Graph's permanent refusals map to the classes of docs/design.md §3, keeping
 // Graph's message where the operator has something to fix.
 func TestRefusals(t *testing.T) {
 	s := newTenant(t)

@@ -9,7 +9,7 @@ import (
 )
 
 // License API v4 error codes the fake answers, with their statuses. The
-// status of signature_mismatch (401) follows vendors/licensespring.md; the
+// status of signature_mismatch (401) follows the vendor reference; the
 // others are 400 as LicenseSpring's authorization page lists them.
 // invalid_credentials is ASSUMED: the reference names no code for a wrong
 // license user password.

@@ -205,7 +205,7 @@ func (s *Server) emailOf(email string, id int64) string {
 }
 
 // managementJSON is a Management API license object. The caller holds mu.
-// ASSUMED (vendors/licensespring.md): users are listed in license_users,
+// ASSUMED (the vendor reference): users are listed in license_users,
 // each with the initial password, as the platform shows it.
 func (s *Server) managementJSON(l *license) map[string]any {
 	users := []map[string]any{}

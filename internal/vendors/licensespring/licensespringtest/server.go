@@ -3,7 +3,7 @@
 // assign_user, unassign_user, behind "Authorization: Api-Key <key>") and of
 // the License API v4 endpoint GET /api/v4/user_licenses with its request
 // signature check, for tests and for worker -sandbox. It is written from the
-// vendor reference (vendors/licensespring.md) and shares no code with the
+// vendor reference (the vendor reference) and shares no code with the
 // adapter.
 //
 // Like net/http/httptest, New starts a server on a loopback port; URL is its

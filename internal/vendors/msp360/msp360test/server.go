@@ -2,7 +2,7 @@
 // API's provider login and license endpoints, in the manner of
 // net/http/httptest.
 //
-// It is written from the vendor reference (shared/vendors/msp360.md) on its
+// It is written from the vendor reference (the MSP360 API reference) on its
 // own and shares no code or wire types with the adapter, so that a misreading
 // in one shows up as a failing test instead of being copied into the other.
 //

@@ -1,6 +1,6 @@
 // Package uipathtest is an in-process fake of the UiPath License Accountant
 // (lease_) API and of the organisation's identity token endpoint, written
-// from the vendor reference (../shared/vendors/uipath.md) independently of
+// from the vendor reference (the UiPath API reference) independently of
 // the adapter, in the manner of net/http/httptest.
 //
 // It reproduces what the adapter relies on: client-credentials tokens that
