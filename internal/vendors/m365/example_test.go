@@ -39,6 +39,6 @@ func ExampleNew() {
 	_, err = c.Assign(ctx, vendors.Request{User: m365test.DemoLee, Licenses: []string{"SPE_E3"}})
 	fmt.Println(vendors.Code(err))
 	// Output:
-	// [{SPE_E3 assigned}] [SPE_E3]
+	// [{SPE_E3 assigned }] [SPE_E3]
 	// vendor_rejected
 }
