@@ -124,6 +124,7 @@ func allocationEntry(code, kind string, group *[2]string, lastUse time.Time) map
 	}
 	return e
 }
+
 // allocationBody is the body of PUT (and, userIds only, POST) /user-license.
 type allocationBody struct {
 	UserIDs            []string  `json:"userIds"`

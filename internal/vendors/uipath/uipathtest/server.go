@@ -84,7 +84,7 @@ type Server struct {
 	mu         sync.Mutex
 	accounts   map[string]*account
 	tokens     map[string]grant // access token -> what it allows
-	issued     []string             // every token ever issued
+	issued     []string         // every token ever issued
 	tokenReqs  int
 	writes     int
 	requests   fakefaults.Log[Request]
