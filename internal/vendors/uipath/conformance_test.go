@@ -58,3 +58,26 @@ func TestConformance(t *testing.T) {
 		ResetNext: srv.ResetNext,
 	})
 }
+
+// groupSeq names each test's group apart.
+var groupSeq atomic.Int64
+
+func TestConformanceInherited(t *testing.T) {
+	srv := uipathtest.NewServer(t, uipathtest.Options{Demo: true})
+	group := fmt.Sprintf("0c8a7e52-0000-4000-8000-%012d", groupSeq.Add(1))
+	srv.AddGroup(acct, group, "Attended robots", "ATTUNU")
+	vendortest.RunInherited(t, vendortest.Inherited{
+		Vendor: newClient(t, srv, nil),
+		NewUser: func(t *testing.T) string {
+			user := newUser(t, srv)
+			srv.AddToGroup(acct, user, group)
+			return user
+		},
+		Inherited:  "ATTUNU",
+		Direct:     "RPADEVNU",
+		Group:      "Attended robots",
+		Held:       func(_ *testing.T, user string) []string { return srv.Held(acct, user) },
+		HeldDirect: func(_ *testing.T, user string) []string { return srv.HeldDirect(acct, user) },
+		Writes:     srv.Writes,
+	})
+}
