@@ -78,7 +78,14 @@ type Pool struct {
 	Code     string `json:"code"`
 	Total    int    `json:"total"`
 	Assigned int    `json:"assigned"`
-	Free     int    `json:"free"`
+	// Free is never negative, even where a vendor counts more seats used
+	// than it sells (a subscription suspended or shrunk below its use).
+	Free int `json:"free"`
+	// Suspended and Warning count the units of a subscription that has
+	// lapsed (suspended: seats cannot be used) or is in its grace period
+	// (warning: it will lapse unless renewed), where the vendor tells.
+	Suspended int `json:"suspended,omitempty"`
+	Warning   int `json:"warning,omitempty"`
 }
 
 // Error is the error of a license.failed result.
