@@ -78,8 +78,9 @@ type Pool struct {
 	Code     string `json:"code"`
 	Total    int    `json:"total"`
 	Assigned int    `json:"assigned"`
-	// Free is never negative, even where a vendor counts more seats used
-	// than it sells (a subscription suspended or shrunk below its use).
+	// Free is the seats left to assign. An adapter that knows why its
+	// vendor counts more used than sold (a suspended subscription) reports
+	// 0 rather than a negative count.
 	Free int `json:"free"`
 	// Suspended and Warning count the units of a subscription that has
 	// lapsed (suspended: seats cannot be used) or is in its grace period
