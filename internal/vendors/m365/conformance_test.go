@@ -105,3 +105,24 @@ func TestConformanceByObjectID(t *testing.T) {
 		ResetNext:    s.ResetNext,
 	})
 }
+
+// testGroup is the object id of the group that licenses users in tests.
+const testGroup = "0b9e6d4c-2a1f-4e3d-8c5b-7a6f9e8d1c2b"
+
+func TestConformanceInherited(t *testing.T) {
+	s := newTenant(t)
+	vendortest.RunInherited(t, vendortest.Inherited{
+		Vendor: newClient(t, testConfig(s)),
+		NewUser: func(*testing.T) string {
+			user := addUser(s)
+			s.GrantFromGroup(user, codeA, testGroup)
+			return user
+		},
+		Inherited:  codeA,
+		Direct:     codeB,
+		Group:      testGroup,
+		Held:       func(_ *testing.T, user string) []string { return s.Held(user) },
+		HeldDirect: func(_ *testing.T, user string) []string { return s.HeldDirect(user) },
+		Writes:     s.Writes,
+	})
+}
