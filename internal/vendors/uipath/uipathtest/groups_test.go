@@ -16,6 +16,7 @@ import (
 // the user's direct allocations.
 func TestGroupBundlesSurviveThePut(t *testing.T) {
 	srv := uipathtest.NewServer(t, uipathtest.Options{Demo: true})
+	srv.SeedDemoGroup()
 	tok := token(t, srv)
 	user := uipathtest.DemoGroupMember
 	before := srv.Pools(acct)
