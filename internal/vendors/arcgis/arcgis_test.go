@@ -68,14 +68,18 @@ func newUser(fake *arcgistest.Server) string {
 	return name
 }
 
-func harness(fake *arcgistest.Server, c *arcgis.Client) vendortest.Harness {
+func harness(fake *arcgistest.Server, c *arcgis.Client, enterprise bool) vendortest.Harness {
+	pools := fake.PoolsOnline
+	if enterprise {
+		pools = fake.Pools
+	}
 	return vendortest.Harness{
 		Vendor:       c,
 		NewUser:      func(*testing.T) string { return newUser(fake) },
 		Codes:        [2]string{creator, proAdvanced},
 		FullCode:     fullType,
 		Held:         func(_ *testing.T, user string) []string { return fake.Held(user) },
-		Pools:        func(*testing.T) []events.Pool { return fake.Pools() },
+		Pools:        func(*testing.T) []events.Pool { return pools() },
 		Writes:       fake.Writes,
 		ExpireTokens: fake.ExpireTokens,
 		BreakAuth:    func(*testing.T) { fake.BreakAuth() },
@@ -86,18 +90,18 @@ func harness(fake *arcgistest.Server, c *arcgis.Client) vendortest.Harness {
 
 func TestConformanceOnline(t *testing.T) {
 	fake := newFake(t)
-	vendortest.Run(t, harness(fake, newClient(t, testConfig(fake, false))))
+	vendortest.Run(t, harness(fake, newClient(t, testConfig(fake, false)), false))
 }
 
 func TestConformanceEnterprise(t *testing.T) {
 	fake := newFake(t)
-	vendortest.Run(t, harness(fake, newClient(t, testConfig(fake, true))))
+	vendortest.Run(t, harness(fake, newClient(t, testConfig(fake, true)), true))
 }
 
 // The full Pro entitlement is refused as capacity too, and assigns nothing.
 func TestConformanceFullEntitlement(t *testing.T) {
 	fake := newFake(t)
-	h := harness(fake, newClient(t, testConfig(fake, true)))
+	h := harness(fake, newClient(t, testConfig(fake, true)), true)
 	h.FullCode = fullPro
 	vendortest.Run(t, h)
 }
