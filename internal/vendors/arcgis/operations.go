@@ -60,6 +60,9 @@ func (c *Client) Assign(ctx context.Context, req vendors.Request) (vendors.Outco
 		}
 	}
 	if req.DryRun {
+		if err := c.checkAssignable(ctx, wanted(codes, newType, ents, st)); err != nil {
+			return vendors.Outcome{}, opError("assign", req.User, err)
+		}
 		return vendors.Outcome{Licenses: results, Held: st.holdings()}, nil
 	}
 	if newType != "" {
@@ -76,6 +79,18 @@ func (c *Client) Assign(ctx context.Context, req vendors.Request) (vendors.Outco
 		st.entitlements = ents
 	}
 	return vendors.Outcome{Licenses: results, Held: st.holdings()}, nil
+}
+
+// wanted returns the codes an assign would change: the new user type and
+// the entitlements not held before.
+func wanted(codes []code, newType string, ents []string, st userState) []code {
+	var out []code
+	for _, cd := range codes {
+		if (!cd.pro && cd.id == newType) || (cd.pro && slices.Contains(ents, cd.id) && !st.hasEntitlement(cd.id)) {
+			out = append(out, cd)
+		}
+	}
+	return out
 }
 
 // oneUserType refuses a request for two user types: a user has exactly one.

@@ -261,3 +261,13 @@ func (c *Client) eachPage(ctx context.Context, op, endpoint string, extra url.Va
 		start = a.NextStart
 	}
 }
+
+// poolIndex returns the index of the pool with code, or -1.
+func poolIndex(pools []events.Pool, code string) int {
+	for i, p := range pools {
+		if p.Code == code {
+			return i
+		}
+	}
+	return -1
+}

@@ -20,18 +20,18 @@ func (s *Server) purchases(w http.ResponseWriter, _ *http.Request, _ form) {
 		if len(ents) == 0 {
 			return
 		}
-		max, byName := 0, map[string]any{}
+		total, byName := 0, map[string]any{}
 		for e, n := range ents {
 			byName[e] = map[string]any{"num": n}
-			max += n
+			total += n
 		}
 		start := s.now().AddDate(-1, 0, 0).UnixMilli()
 		entry := map[string]any{
 			"listing": map[string]any{"itemId": item, "title": title},
 			"provision": map[string]any{"itemId": item, "orgId": OrgID, "startDate": start,
 				"endDate": s.now().AddDate(1, 0, 0).UnixMilli(), "purchased": !trial, "trial": trial,
-				"canDisconnect": item == ProListingID,
-				"orgEntitlements": map[string]any{"maxUsers": max, "entitlements": byName}},
+				"canDisconnect":   item == ProListingID,
+				"orgEntitlements": map[string]any{"maxUsers": total, "entitlements": byName}},
 		}
 		if trial {
 			trials = append(trials, entry)
