@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -162,4 +163,12 @@ func (c *Client) readLastLogin(ctx context.Context, user string) (time.Time, err
 		return time.Time{}, err
 	}
 	return fromEpochMillis(u.LastLogin), nil
+}
+
+// searchParams is the query of a member search for email. ASSUMED: the
+// vendor documents portals/self/users/search?q=… as a fuzzy search and no
+// field syntax for it; the e-mail itself is sent as q, and FindUser keeps
+// only exact matches of the answers' email.
+func searchParams(email string, start int) url.Values {
+	return url.Values{"q": {email}, "start": {strconv.Itoa(start)}, "num": {strconv.Itoa(pageSize)}}
 }
