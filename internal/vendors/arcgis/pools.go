@@ -216,7 +216,8 @@ func (c *Client) userTypeCounts(ctx context.Context) (map[string]int, error) {
 }
 
 // adminLicense is the portal admin's license resource: the licensed user
-// types. A negative maximum is read as unlimited, that is unknown.
+// types. ASSUMED: a negative maximumRegisteredMembers means unlimited, and
+// is shown as an unknown total.
 type adminLicense struct {
 	UserTypes []struct {
 		ID                       string `json:"id"`

@@ -17,7 +17,7 @@ const licenseUsersPath = "/api/v1/license-users/"
 var _ vendors.Directory = (*Client)(nil)
 
 // licenseUserPage is one page of the license-user list, paginated like the
-// license list.
+// license list (the same ASSUMED shape as licensePage).
 type licenseUserPage struct {
 	Count   int           `json:"count"`
 	Next    *string       `json:"next"`
@@ -68,8 +68,9 @@ func (c *Client) storedAddress(ctx context.Context, email string) (string, error
 		Message: fmt.Sprintf("%d license users have the address %s in some case", len(found), email)}
 }
 
-// lastLogin reads a license user's last_login: an ISO 8601 time, or null
-// for never.
+// lastLogin reads a license user's last_login, null for never. ASSUMED:
+// the vendor's examples show only null; a time is read as ISO 8601, as the
+// API's created_at is, and one in any other form as no last use.
 func (u licenseUser) lastLogin() time.Time {
 	if u.LastLogin == nil {
 		return time.Time{}
