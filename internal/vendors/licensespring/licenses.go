@@ -97,7 +97,7 @@ func (c *Client) userLicenses(ctx context.Context, op, stored string) ([]events.
 		// user list guards against reporting (and releasing) those.
 		if u, ok := l.user(stored); ok {
 			h := l.holding()
-			h.LastUsed = u.lastLogin()
+			h.Source, h.LastUsed = events.SourceDirect, u.lastLogin()
 			held = append(held, h)
 		}
 	})

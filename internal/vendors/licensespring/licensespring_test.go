@@ -233,7 +233,8 @@ func TestDefaultAccount(t *testing.T) {
 	if err != nil {
 		t.Fatalf("List: %v", err)
 	}
-	want := []events.Holding{{Code: licensespringtest.DemoCloudCode, Name: "cloud", Type: "subscription", Expires: "2031-03-16"}}
+	want := []events.Holding{{Code: licensespringtest.DemoCloudCode, Name: "cloud", Type: "subscription", Expires: "2031-03-16",
+		Source: events.SourceDirect}}
 	if !slices.Equal(held, want) {
 		t.Errorf("List = %+v, want %+v", held, want)
 	}

@@ -23,12 +23,6 @@ func (c *Client) Assign(ctx context.Context, req vendors.Request) (vendors.Outco
 	if err != nil {
 		return vendors.Outcome{}, err
 	}
-	for _, code := range codes {
-		if !isID(code) {
-			return vendors.Outcome{}, fmt.Errorf("licensespring: %w", &vendors.Error{Class: vendors.ErrLicenseNotFound,
-				Op: "assign", Message: fmt.Sprintf("license code %q is not a LicenseSpring license id", code)})
-		}
-	}
 	before, err := c.userLicenses(ctx, "list_user_licenses", email)
 	if err != nil {
 		return vendors.Outcome{}, fmt.Errorf("licensespring: assign %s: %w", email, err)
@@ -179,9 +173,9 @@ func (c *Client) heldAfter(ctx context.Context, email string, before []events.Ho
 	return held
 }
 
-// check validates the account and user of req and returns the user's
-// address as LicenseSpring stores it and the requested codes without
-// repeats.
+// check validates the account, user and (for an assign) codes of req and
+// returns the user's address as LicenseSpring stores it and the requested
+// codes without repeats.
 func (c *Client) check(ctx context.Context, op string, req vendors.Request) (string, []string, error) {
 	if err := checkAccount(op, req.Account); err != nil {
 		return "", nil, err
@@ -196,7 +190,12 @@ func (c *Client) check(ctx context.Context, op string, req vendors.Request) (str
 		if code = strings.TrimSpace(code); !slices.Contains(codes, code) {
 			codes = append(codes, code)
 		}
+		if op == "assign" && !isID(code) {
+			return "", nil, fmt.Errorf("licensespring: %w", &vendors.Error{Class: vendors.ErrLicenseNotFound,
+				Op: op, Message: fmt.Sprintf("license code %q is not a LicenseSpring license id", code)})
+		}
 	}
+	// Last, as it is the one check that calls the vendor.
 	stored, err := c.storedAddress(ctx, email)
 	if err != nil {
 		return "", nil, fmt.Errorf("licensespring: %s %s: %w", op, email, err)

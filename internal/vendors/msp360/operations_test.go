@@ -277,9 +277,9 @@ func TestWireTolerance(t *testing.T) {
 		t.Fatalf("List: %v", err)
 	}
 	want := []events.Holding{
-		{Code: "Desktop", ID: "L3", Name: "PC-3", Type: "Desktop", Expires: "soon",
+		{Code: "Desktop", ID: "L3", Name: "PC-3", Type: "Desktop", Expires: "soon", Source: "direct",
 			LastUsed: time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC)},
-		{Code: "Desktop", ID: "L4", Name: "4", Type: "Desktop", Expires: "2999-12-31T21:59:59Z",
+		{Code: "Desktop", ID: "L4", Name: "4", Type: "Desktop", Expires: "2999-12-31T21:59:59Z", Source: "direct",
 			LastUsed: time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)},
 	}
 	if !reflect.DeepEqual(held, want) {
