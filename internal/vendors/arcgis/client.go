@@ -2,8 +2,9 @@
 // Online or ArcGIS Enterprise portal: user types (usertype:<id>) set with
 // updateUserLicenseType, and ArcGIS Pro entitlements (pro:<entitlement>) on
 // the Pro listing set with provisionUserEntitlements; on Enterprise, a
-// release first frees a Pro license checked out to a lost device with the
-// portal admin's license/releaseLicense.
+// release first frees a Pro license checked out to a device (disconnected)
+// with the portal admin's license/releaseLicense, and pools take user-type
+// totals from the portal admin's license resource.
 //
 // The portal answers most errors with HTTP 200 and an {"error":{...}} body,
 // so every answer's body is checked, not only its status. Tokens come from
