@@ -84,6 +84,12 @@ type Pool struct {
 	// (warning: it lapses unless renewed), where the vendor tells.
 	Suspended int `json:"suspended,omitempty"`
 	Warning   int `json:"warning,omitempty"`
+	// TotalUnknown is set when the vendor does not tell how many seats
+	// the pool has (ArcGIS Online's user types): Total and Free are then
+	// 0 and mean nothing, rather than an invented count.
+	TotalUnknown bool `json:"total_unknown,omitempty"`
+	// Trial marks a pool of trial licenses.
+	Trial bool `json:"trial,omitempty"`
 }
 
 // Error is the error of a license.failed result.

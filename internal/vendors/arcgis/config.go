@@ -17,9 +17,10 @@ type Config struct {
 	// https://gis.example.com/portal/sharing/rest.
 	PortalURL string `envconfig:"PORTAL_URL" default:"https://www.arcgis.com/sharing/rest"`
 	// AdminURL is the Enterprise portal admin root (ARCGIS_ADMIN_URL), e.g.
-	// https://gis.example.com/portal/portaladmin. Set, it makes a release of
-	// Pro entitlements call license/releaseLicense first; empty on ArcGIS
-	// Online.
+	// https://gis.example.com/portal/portaladmin. Set, a release of the Pro
+	// entitlements of a user whose license is checked out calls
+	// license/releaseLicense first, and pools and dry runs read user-type
+	// totals from its license resource; empty on ArcGIS Online.
 	AdminURL string `envconfig:"ADMIN_URL"`
 	// Username is an org administrator or a member with the "Manage
 	// Licenses" privilege (ARCGIS_USERNAME).

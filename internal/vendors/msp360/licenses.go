@@ -84,7 +84,7 @@ func (l *license) free(now time.Time) bool {
 }
 
 func (l *license) holding() events.Holding {
-	h := events.Holding{Code: l.LicenseType, ID: l.ID, Type: l.LicenseType, Trial: l.IsTrial}
+	h := events.Holding{Code: l.LicenseType, ID: l.ID, Type: l.LicenseType, Trial: l.IsTrial, Source: events.SourceDirect}
 	h.Name = string(l.Number)
 	if l.ComputerName != "" {
 		if h.Name != "" {
