@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -290,15 +289,9 @@ func markTimedOut(rows map[string]*row) {
 // report prints the summary, writes the rows that did not succeed and
 // returns the exit status.
 func (b *batch) report(a *app, in *input, invalid []*row) int {
-	byStatus := make(map[string]int)
-	byCode := make(map[string]int)
 	var bad []*row
 	published, dups := 0, 0
 	for _, r := range in.rows {
-		byStatus[r.status]++
-		if r.code != "" {
-			byCode[r.code]++
-		}
 		if r.status != statusInvalid && r.status != statusPublish {
 			published++
 		}
@@ -312,34 +305,19 @@ func (b *batch) report(a *app, in *input, invalid []*row) int {
 	}
 	fmt.Fprintf(a.stdout, "%s: %d rows, %d published (%d already published before), %d invalid%s\n",
 		b.f.file, len(in.rows), published, dups, len(invalid), skippedNote(len(invalid)))
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATUS\tROWS")
-	for _, s := range sortedKeys(byStatus) {
-		fmt.Fprintf(tw, "%s\t%d\n", s, byStatus[s])
-	}
-	if len(byCode) > 0 {
-		fmt.Fprintln(tw, "\nERROR CODE\tROWS")
-		for _, c := range sortedKeys(byCode) {
-			fmt.Fprintf(tw, "%s\t%d\n", c, byCode[c])
-		}
-	}
-	_ = tw.Flush()
-	b.printFailures(a.stderr, bad)
+	t := newTally(in.rows)
+	t.print(a.stdout, func(r *row) string { return fmt.Sprintf("%s:%d", b.f.file, r.line) })
 	if len(bad) > 0 && b.f.failedOut != "" {
 		if err := writeFailed(b.f.failedOut, in, bad); err != nil {
 			fmt.Fprintf(a.stderr, "publish: %v\n", err)
 		} else {
-			fmt.Fprintf(a.stdout, "%d rows that did not succeed written to %s\n", len(bad), b.f.failedOut)
+			fmt.Fprintf(a.stdout, "%d rows that did not succeed written to %s, with their error code and message\n", len(bad), b.f.failedOut)
 		}
 	}
-	switch {
-	case byStatus[statusTimedOut] > 0:
-		fmt.Fprintf(a.stderr, "publish: %d results did not arrive within %s; those commands are queued and run when a worker takes them\n", byStatus[statusTimedOut], b.f.timeout)
-		return exitTimedOut
-	case len(bad) > 0:
-		return exitFailed
+	if n := t.outcomes[outcomeNoResult]; n > 0 {
+		fmt.Fprintf(a.stderr, "publish: %d results did not arrive within %s; those commands are queued and run when a worker takes them\n", n, b.f.timeout)
 	}
-	return exitOK
+	return t.exitStatus()
 }
 
 func skippedNote(n int) string {
@@ -347,24 +325,6 @@ func skippedNote(n int) string {
 		return ""
 	}
 	return " (skipped)"
-}
-
-// printFailures names the rows that failed after publishing (the invalid
-// ones were named before), the first few in full.
-func (b *batch) printFailures(w io.Writer, rows []*row) {
-	const shown = 20
-	n := 0
-	for _, r := range rows {
-		if r.status == statusInvalid || r.status == statusTimedOut {
-			continue
-		}
-		if n++; n <= shown {
-			fmt.Fprintf(w, "%s:%d: %s %s: %s\n", b.f.file, r.line, r.status, dash(r.code), r.message)
-		}
-	}
-	if n > shown {
-		fmt.Fprintf(w, "... and %d more\n", n-shown)
-	}
 }
 
 func writeFailed(path string, in *input, rows []*row) error {
