@@ -134,8 +134,7 @@ func (a *app) sendCommand(ctx context.Context, typ string, args []string) int {
 	}
 	c, err := connect(f.server)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "publish: %v\n", err)
-		return exitFailed
+		return a.unreachable(err)
 	}
 	defer c.close()
 	if !f.wait {

@@ -115,8 +115,7 @@ func runBatch(ctx context.Context, a *app, args []string) int {
 	}
 	c, err := connect(f.server)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "publish: %v\n", err)
-		return exitFailed
+		return a.unreachable(err)
 	}
 	defer c.close()
 	b := &batch{c: c, f: f, prog: newProgress(a.stdout, a.stderr)}

@@ -77,8 +77,7 @@ func runRedrive(ctx context.Context, a *app, args []string) int {
 	}
 	c, err := connect(f.server)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "publish: %v\n", err)
-		return exitFailed
+		return a.unreachable(err)
 	}
 	defer c.close()
 	kv, err := c.js.KeyValue(ctx, events.CommandBucket)
