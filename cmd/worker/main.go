@@ -34,31 +34,53 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "worker:", err)
-		os.Exit(1)
 	}
+	os.Exit(exitStatus(err))
 }
 
+// run runs the worker until ctx ends. A configuration it refuses is a
+// configError; -h prints the usage and returns flag.ErrHelp.
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+	fs.SetOutput(io.Discard)
 	sandbox := fs.Bool("sandbox", false, "point every vendor at an in-process fake with a demo organisation (also SEATKEEPER_SANDBOX=true)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout, fs)
+			return err
+		}
+		return refuse(fmt.Errorf("%w (worker -h lists the flags and variables)", err))
+	}
+	if fs.NArg() > 0 {
+		return refuse(fmt.Errorf("unexpected argument %q (worker -h lists the flags and variables)", fs.Arg(0)))
 	}
 	cfg, err := loadConfig()
 	if err != nil {
-		return err
+		return refuse(err)
 	}
 	cfg.Sandbox = cfg.Sandbox || *sandbox
 	natsCfg, err := natsconn.Load()
-	if err != nil {
-		return err
+	if err == nil {
+		err = natsCfg.Validate()
 	}
-	if err := natsCfg.Validate(); err != nil {
-		return err
+	if err != nil {
+		return refuse(err)
+	}
+	if !cfg.Sandbox {
+		if err := checkVendorsConfigured(); err != nil {
+			return refuse(err)
+		}
+	}
+	if cfg.derivedID || cfg.Sandbox || natsCfg.URL == "" {
+		release, err := lockDataDir(cfg.DataDir)
+		if err != nil {
+			return refuse(err)
+		}
+		defer release()
 	}
 	log, err := newLogger(stdout, cfg.LogLevel)
 	if err != nil {
@@ -91,7 +113,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	breaker := vendors.BreakerConfig{Threshold: cfg.BreakerThreshold, Cooldown: cfg.BreakerCooldown}
 	vendorReg, stopFakes, err := buildVendors(cfg.Sandbox, breaker, m, log)
 	if err != nil {
-		return err
+		return refuse(err)
 	}
 	defer stopFakes()
 	for _, name := range vendorReg.Names() {

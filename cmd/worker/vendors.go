@@ -39,7 +39,12 @@ type vendorSpec struct {
 	sandbox func() (adapterConfig, func())
 	// build makes the adapter.
 	build func(adapterConfig, *http.Client) (vendors.Vendor, error)
+	// zero returns a pointer to an empty Config, for worker -h.
+	zero func() any
 }
+
+// title heads the vendor's variables in worker -h.
+func (s vendorSpec) title() string { return "Vendor " + s.name }
 
 // spec returns the vendorSpec of an adapter whose Config type is C.
 func spec[C adapterConfig, V vendors.Vendor](name, prefix string, newFn func(C, *http.Client) (V, error), sandbox func() (C, func())) vendorSpec {
@@ -55,6 +60,7 @@ func spec[C adapterConfig, V vendors.Vendor](name, prefix string, newFn func(C, 
 		build: func(c adapterConfig, hc *http.Client) (vendors.Vendor, error) {
 			return newFn(c.(C), hc)
 		},
+		zero: func() any { return new(C) },
 	}
 }
 
@@ -108,6 +114,22 @@ var allVendors = []vendorSpec{
 			RateLimit: sandboxRate, MaxConcurrency: sandboxConcurrency,
 		}, f.Close
 	}),
+}
+
+// checkVendorsConfigured refuses a worker with no vendor configured and
+// no sandbox: it would report ready and fail every command with
+// vendor_not_configured. A vendor whose variables cannot be read is named.
+func checkVendorsConfigured() error {
+	for _, s := range allVendors {
+		c, err := s.load()
+		if err != nil {
+			return fmt.Errorf("%s configuration: %w", s.name, err)
+		}
+		if c.Configured() {
+			return nil
+		}
+	}
+	return fmt.Errorf("no vendor is configured: set the variables of at least one (%s; worker -h lists them), or run worker -sandbox (SEATKEEPER_SANDBOX=true) against built-in fakes", vendorVariables())
 }
 
 // observer is what the vendors' transports and breakers report to.

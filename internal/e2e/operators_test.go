@@ -1,0 +1,77 @@
+package e2e_test
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seatkeeper/seatkeeper/internal/testproc"
+)
+
+// runWorkerArgs runs the worker binary with args and env until it exits,
+// and returns its output and exit status.
+func runWorkerArgs(t *testing.T, env []string, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin.worker, args...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(testproc.BaseEnv(), env...)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return string(out), ee.ExitCode()
+	case err != nil:
+		t.Fatalf("worker %v: %v", args, err)
+	}
+	return string(out), 0
+}
+
+// A worker with no vendor configured and no -sandbox would report ready and
+// fail every command with vendor_not_configured: it refuses to start,
+// exit 2, naming the variables. Its help lists every variable with its
+// default and exits 0; a value of the wrong form names the variable and the
+// form it takes.
+func TestWorkerRefusesToPretend(t *testing.T) {
+	ports := []string{"SEATKEEPER_EMBEDDED_LISTEN=127.0.0.1:0", "SEATKEEPER_HTTP_ADDR=127.0.0.1:0"}
+	out, code := runWorkerArgs(t, ports)
+	if code != 2 || !strings.Contains(out, "no vendor is configured") || !strings.Contains(out, "UIPATH_*") ||
+		!strings.Contains(out, "-sandbox") || strings.Contains(out, `"msg":"ready"`) {
+		t.Errorf("worker without vendors: exit %d, output:\n%s\nwant 2, naming the variables and -sandbox, never ready", code, out)
+	}
+
+	for _, help := range []string{"-h", "--help"} {
+		out, code = runWorkerArgs(t, nil, help)
+		if code != 0 {
+			t.Errorf("worker %s: exit %d, want 0\n%s", help, code, out)
+		}
+		for _, want := range []string{"-sandbox", "NATS_URL", "SEATKEEPER_CONCURRENCY        32", "SEATKEEPER_DATA_DIR           ./data",
+			"UIPATH_CLIENT_SECRET", "M365_GRAPH_URL", "_FILE"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("worker %s lacks %q:\n%s", help, want, out)
+			}
+		}
+	}
+
+	for _, tt := range []struct {
+		env, want string
+		args      []string
+	}{
+		{"SEATKEEPER_CONCURRENCY=lots", `SEATKEEPER_CONCURRENCY="lots": want a whole number`, []string{"-sandbox"}},
+		{"SEATKEEPER_ACK_WAIT=30", `SEATKEEPER_ACK_WAIT="30": want a duration`, []string{"-sandbox"}},
+		{"UIPATH_RATE_LIMIT=fast", `UIPATH_RATE_LIMIT="fast": want a number`, nil},
+	} {
+		out, code = runWorkerArgs(t, append(ports, tt.env), tt.args...)
+		if code != 2 || !strings.Contains(out, tt.want) || strings.Contains(out, "envconfig") {
+			t.Errorf("worker with %s: exit %d, output:\n%s\nwant 2 and %q", tt.env, code, out, tt.want)
+		}
+	}
+	out, code = runWorkerArgs(t, ports, "-sandbox", "-nosuchflag")
+	if code != 2 || !strings.Contains(out, "-nosuchflag") {
+		t.Errorf("worker with an unknown flag: exit %d, output:\n%s\nwant 2 naming the flag", code, out)
+	}
+}
