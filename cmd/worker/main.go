@@ -45,43 +45,11 @@ func main() {
 // run runs the worker until ctx ends. A configuration it refuses is a
 // configError; -h prints the usage and returns flag.ErrHelp.
 func run(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	sandbox := fs.Bool("sandbox", false, "point every vendor at an in-process fake with a demo organisation (also SEATKEEPER_SANDBOX=true)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printUsage(stdout, fs)
-			return err
-		}
-		return refuse(fmt.Errorf("%w (worker -h lists the flags and variables)", err))
-	}
-	if fs.NArg() > 0 {
-		return refuse(fmt.Errorf("unexpected argument %q (worker -h lists the flags and variables)", fs.Arg(0)))
-	}
-	cfg, err := loadConfig()
+	cfg, natsCfg, releaseDir, err := configure(args, stdout)
 	if err != nil {
-		return refuse(err)
+		return err
 	}
-	cfg.Sandbox = cfg.Sandbox || *sandbox
-	natsCfg, err := natsconn.Load()
-	if err == nil {
-		err = natsCfg.Validate()
-	}
-	if err != nil {
-		return refuse(err)
-	}
-	if !cfg.Sandbox {
-		if err := checkVendorsConfigured(); err != nil {
-			return refuse(err)
-		}
-	}
-	if cfg.derivedID || cfg.Sandbox || natsCfg.URL == "" {
-		release, err := lockDataDir(cfg.DataDir)
-		if err != nil {
-			return refuse(err)
-		}
-		defer release()
-	}
+	defer releaseDir()
 	log, err := newLogger(stdout, cfg.LogLevel)
 	if err != nil {
 		return err
@@ -109,9 +77,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	if cfg.Sandbox {
 		log.Warn("SANDBOX MODE: every vendor is an in-process fake with a demo organisation; no real license is changed")
+		release, err := claimSandbox(ctx, nc, cfg.WorkerID, cfg.Replicas, log)
+		if err != nil {
+			return refuse(err)
+		}
+		defer release()
 	}
 	breaker := vendors.BreakerConfig{Threshold: cfg.BreakerThreshold, Cooldown: cfg.BreakerCooldown}
-	vendorReg, stopFakes, err := buildVendors(cfg.Sandbox, breaker, m, log)
+	vendorReg, stopFakes, err := buildVendors(cfg.Sandbox, cfg.DataDir, breaker, m, log)
 	if err != nil {
 		return refuse(err)
 	}

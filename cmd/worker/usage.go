@@ -28,6 +28,46 @@ func refuse(err error) error {
 	return configError{err}
 }
 
+// configure parses the flags and reads the configuration, refusing one the
+// worker cannot run with before anything starts. When the worker keeps
+// anything in its data directory, or takes its id from it, it holds the
+// directory's lock until release.
+func configure(args []string, stdout io.Writer) (cfg Config, natsCfg natsconn.Config, release func(), err error) {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	sandbox := fs.Bool("sandbox", false, "point every vendor at an in-process fake with a demo organisation (also SEATKEEPER_SANDBOX=true)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout, fs)
+			return cfg, natsCfg, nil, err
+		}
+		return cfg, natsCfg, nil, refuse(fmt.Errorf("%w (worker -h lists the flags and variables)", err))
+	}
+	if fs.NArg() > 0 {
+		return cfg, natsCfg, nil, refuse(fmt.Errorf("unexpected argument %q (worker -h lists the flags and variables)", fs.Arg(0)))
+	}
+	if cfg, err = loadConfig(); err != nil {
+		return cfg, natsCfg, nil, refuse(err)
+	}
+	cfg.Sandbox = cfg.Sandbox || *sandbox
+	if natsCfg, err = natsconn.Load(); err == nil {
+		err = natsCfg.Validate()
+	}
+	if err == nil && !cfg.Sandbox {
+		err = checkVendorsConfigured()
+	}
+	if err != nil {
+		return cfg, natsCfg, nil, refuse(err)
+	}
+	release = func() {}
+	if cfg.derivedID || cfg.Sandbox || natsCfg.URL == "" {
+		if release, err = lockDataDir(cfg.DataDir); err != nil {
+			return cfg, natsCfg, nil, refuse(err)
+		}
+	}
+	return cfg, natsCfg, release, nil
+}
+
 // exitStatus is the process's exit status for run's error: 0 for none and
 // for -h, 2 for a configuration the worker refuses, else 1.
 func exitStatus(err error) int {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -73,5 +74,43 @@ func TestWorkerRefusesToPretend(t *testing.T) {
 	out, code = runWorkerArgs(t, ports, "-sandbox", "-nosuchflag")
 	if code != 2 || !strings.Contains(out, "-nosuchflag") {
 		t.Errorf("worker with an unknown flag: exit %d, output:\n%s\nwant 2 naming the flag", code, out)
+	}
+}
+
+// The sandbox's fakes keep their state under the data directory: after a
+// restart, the fake still holds what the ledger says it assigned. A second
+// sandbox worker on the same NATS would answer from fakes of its own, so it
+// refuses, saying why.
+func TestSandboxRestartAgreesWithItsLedger(t *testing.T) {
+	dir := t.TempDir()
+	ports := []string{"SEATKEEPER_EMBEDDED_LISTEN=127.0.0.1:0", "SEATKEEPER_HTTP_ADDR=127.0.0.1:0"}
+	w := startWorker(t, dir, ports, "-sandbox")
+	env := []string{"NATS_URL=" + w.natsURL(t)}
+	stdout, stderr, code := runPublish(t, env, "assign", "--vendor", "uipath", "--user", "singer-77", "--license", "TSTNU", "--wait")
+	if code != 0 || !strings.Contains(stdout, "TSTNU  assigned") {
+		t.Fatalf("assign: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	out, code := runWorkerArgs(t, append([]string{"SEATKEEPER_HTTP_ADDR=127.0.0.1:0"}, env...), "-sandbox")
+	if code != 2 || !strings.Contains(out, "another sandbox worker runs on this NATS") {
+		t.Errorf("a second sandbox worker on the same NATS: exit %d, output:\n%s\nwant 2 and why", code, out)
+	}
+
+	if err := w.Stop(syscall.SIGTERM, 30*time.Second); err != nil {
+		t.Fatalf("worker exit after SIGTERM: %v", err)
+	}
+	w = startWorker(t, dir, ports, "-sandbox")
+	env = []string{"NATS_URL=" + w.natsURL(t)}
+	stdout, stderr, code = runPublish(t, env, "list", "--vendor", "uipath", "--user", "singer-77")
+	if code != 0 || !strings.Contains(stdout, "TSTNU") {
+		t.Errorf("list after the restart: exit %d, want TSTNU held\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runPublish(t, env, "assign", "--vendor", "uipath", "--user", "singer-77", "--license", "TSTNU", "--wait")
+	if code != 0 || !strings.Contains(stdout, "TSTNU  already_assigned") {
+		t.Errorf("assign again after the restart: exit %d, want already_assigned\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runPublish(t, env, "release", "--vendor", "uipath", "--user", "singer-77", "--wait")
+	if code != 0 || !strings.Contains(stdout, "TSTNU  released") {
+		t.Errorf("release after the restart: exit %d, want TSTNU released\n%s%s", code, stdout, stderr)
 	}
 }
