@@ -234,7 +234,7 @@ func TestBatchNoProgressBarWithoutTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []string{string(printed), stderr.String()} {
-		if strings.ContainsAny(s, "\r") || strings.Contains(s, "[=") {
+		if strings.ContainsAny(s, "\r") || strings.Contains(s, "|█") {
 			t.Errorf("a progress bar was drawn:\n%q", s)
 		}
 	}
@@ -254,7 +254,7 @@ func TestProgressBarOnTerminal(t *testing.T) {
 		p.step(false)
 	}
 	p.finish()
-	if !strings.Contains(bar.String(), "\r[==============================] 4/4 published") {
+	if got := bar.String(); !strings.Contains(got, "\rpublished 100% |") || !strings.Contains(got, "| (4/4)") {
 		t.Errorf("bar %q", bar.String())
 	}
 	if lines.String() != "" {

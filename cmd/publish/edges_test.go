@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/seatkeeper/seatkeeper/internal/events"
 )
 
 // TestFlagsAndRowsAreTrimmed: a space typed around a flag's value, or left
@@ -57,5 +59,32 @@ func TestUnreachableNATSHasItsOwnStatus(t *testing.T) {
 		if got := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr); got != exitNoNATS {
 			t.Errorf("publish %s: exit %d, want %d\n%s", strings.Join(args, " "), got, exitNoNATS, stderr.String())
 		}
+	}
+}
+
+// TestHoldingsShowTheColumnsTheVendorFills: a column that is a dash on
+// every line says nothing.
+func TestHoldingsShowTheColumnsTheVendorFills(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		holdings []events.Holding
+		want     string
+	}{
+		{"codes only", []events.Holding{{Code: "RPADEVNU"}, {Code: "ATTUNU"}}, "CODE\nRPADEVNU\nATTUNU\n"},
+		{"some expiries", []events.Holding{{Code: "A", Expires: "2031-03-16"}, {Code: "B"}},
+			"CODE  EXPIRES\nA     2031-03-16\nB     -\n"},
+		{"a group seat", []events.Holding{{Code: "E3", ID: "6fd2c87f", Source: events.SourceGroup, Group: "Sales"}},
+			"CODE  ID        SOURCE\nE3    6fd2c87f  group Sales\n"},
+		{"none", []events.Holding{}, "(no licenses)\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			printResult(&b, events.Result{Type: events.SubjectListed, Data: events.ResultData{Holdings: tt.holdings}})
+			got := trimLines(b.String())
+			_, got, _ = strings.Cut(got, "\n") // the result's first line
+			if got != tt.want {
+				t.Errorf("printed:\n%s\nwant:\n%s", got, tt.want)
+			}
+		})
 	}
 }
