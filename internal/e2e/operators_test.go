@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/natstest"
 	"github.com/seatkeeper/seatkeeper/internal/testproc"
 )
 
@@ -112,5 +114,30 @@ func TestSandboxRestartAgreesWithItsLedger(t *testing.T) {
 	stdout, stderr, code = runPublish(t, env, "release", "--vendor", "uipath", "--user", "singer-77", "--wait")
 	if code != 0 || !strings.Contains(stdout, "TSTNU  released") {
 		t.Errorf("release after the restart: exit %d, want TSTNU released\n%s%s", code, stdout, stderr)
+	}
+}
+
+// Spaces typed around a flag's value are cut by publish; on the wire they
+// are refused, naming the field, instead of failing later as an unknown
+// user.
+func TestWhitespaceOneRule(t *testing.T) {
+	w := startWorker(t, t.TempDir(), []string{"SEATKEEPER_EMBEDDED_LISTEN=127.0.0.1:0", "SEATKEEPER_HTTP_ADDR=127.0.0.1:0"}, "-sandbox")
+	env := []string{"NATS_URL=" + w.natsURL(t)}
+	stdout, stderr, code := runPublish(t, env, "assign", "--vendor", " uipath", "--user", " singer-77", "--license", "TSTNU ", "--wait")
+	if code != 0 || !strings.Contains(stdout, "/singer-77 (") || !strings.Contains(stdout, "TSTNU  assigned") {
+		t.Errorf("assign with spaces around the values: exit %d, want 0 and singer-77 assigned TSTNU\n%s%s", code, stdout, stderr)
+	}
+
+	nc := natstest.Connect(t, w.natsURL(t))
+	results := testproc.Subscribe(t, nc)
+	cmd := `{"specversion":"1.0","type":"license.assign","source":"test/ws","id":"ws-1","data":{"vendor":"uipath","user":" singer-88","licenses":["TSTNU"]}}`
+	if err := nc.Publish(events.SubjectAssign, []byte(cmd)); err != nil {
+		t.Fatal(err)
+	}
+	results.WaitDistinct(t, 1, 30*time.Second)
+	r := results.ByID()["ws-1"]
+	if len(r) != 1 || r[0].Data.Error == nil || r[0].Data.Error.Code != events.CodeInvalidCommand ||
+		!strings.Contains(r[0].Data.Error.Message, "data.user") {
+		t.Errorf("a command with a space before the user: %+v, want invalid_command naming data.user", r)
 	}
 }
