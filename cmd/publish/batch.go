@@ -326,18 +326,6 @@ func skippedNote(n int) string {
 	return " (skipped)"
 }
 
-func writeFailed(path string, in *input, rows []*row) error {
-	file, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := in.writeRows(file, rows); err != nil {
-		file.Close()
-		return err
-	}
-	return file.Close()
-}
-
 func sortedKeys(m map[string]int) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
