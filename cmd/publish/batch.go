@@ -97,20 +97,18 @@ func runBatch(ctx context.Context, a *app, args []string) int {
 	if err != nil {
 		return a.usagef("batch: %s: %v", f.file, err)
 	}
-	var valid, invalid []*row
-	for _, r := range in.rows {
-		if r.err != nil {
-			r.status, r.code, r.message = statusInvalid, errorCode(r.err), r.err.Error()
-			invalid = append(invalid, r)
-			fmt.Fprintf(a.stderr, "%s:%d: %s: %s\n", f.file, r.line, r.code, r.message)
-			continue
-		}
-		valid = append(valid, r)
-	}
+	valid, invalid := splitInvalid(a.stderr, f.file, in.rows)
 	switch {
 	case len(in.rows) == 0:
 		return a.usagef("batch: %s has no rows", f.file)
 	case len(invalid) > 0 && !f.skipInvalid:
+		if f.failedOut != "" {
+			if err := writeFailed(f.failedOut, in, invalid); err != nil {
+				fmt.Fprintf(a.stderr, "publish: %v\n", err)
+			} else {
+				fmt.Fprintf(a.stderr, "publish: the %d invalid rows, with their errors, are in %s\n", len(invalid), f.failedOut)
+			}
+		}
 		return a.usagef("batch: %d of %d rows are invalid; nothing was published (fix them, or --skip-invalid)", len(invalid), len(in.rows))
 	}
 	c, err := connect(f.server)
@@ -124,6 +122,29 @@ func runBatch(ctx context.Context, a *app, args []string) int {
 		return exitFailed
 	}
 	return b.report(a, in, invalid)
+}
+
+// invalidShown is how many invalid rows batch names one by one; the
+// failed-rows file holds them all.
+const invalidShown = 20
+
+// splitInvalid marks the rows that are not valid commands and names the
+// first few on w.
+func splitInvalid(w io.Writer, file string, rows []*row) (valid, invalid []*row) {
+	for _, r := range rows {
+		if r.err == nil {
+			valid = append(valid, r)
+			continue
+		}
+		r.status, r.code, r.message = statusInvalid, errorCode(r.err), r.err.Error()
+		if invalid = append(invalid, r); len(invalid) <= invalidShown {
+			fmt.Fprintf(w, "%s:%d: %s: %s\n", file, r.line, r.code, r.message)
+		}
+	}
+	if n := len(invalid) - invalidShown; n > 0 {
+		fmt.Fprintf(w, "... and %d more invalid rows\n", n)
+	}
+	return valid, invalid
 }
 
 func (f *batchFlags) read(stdin io.Reader) (*input, error) {

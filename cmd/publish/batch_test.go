@@ -77,6 +77,10 @@ func TestBatchThousandRows(t *testing.T) {
 	if n := e.commandsStored(); n != 0 {
 		t.Fatalf("%d commands published, want none", n)
 	}
+	// The invalid rows, with their errors, are ready to be fixed.
+	if failed := readCSVFile(t, strings.TrimSuffix(path, ".csv")+".failed.csv"); len(failed) != 1+3 || failed[1][8] != "unknown_vendor" {
+		t.Errorf("failed rows after the refusal: %q, want the header and the 3 invalid rows", failed)
+	}
 
 	// --skip-invalid publishes the 997 others; 7 find the pool full.
 	o = e.run("", "batch", "--file", path, "--wait", "--skip-invalid")

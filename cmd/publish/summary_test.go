@@ -76,3 +76,27 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestInvalidRowsNamedUpToALimit: a file of many bad rows names the first
+// twenty and counts the rest, which the failed-rows file holds.
+func TestInvalidRowsNamedUpToALimit(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("type,vendor,user,licenses\n")
+	for range 25 {
+		b.WriteString("assign,nosuchvendor,singer-77,ATTUNU\n")
+	}
+	b.WriteString("assign,uipath,singer-77,ATTUNU\n")
+	in, err := readInput(strings.NewReader(b.String()), formatCSV, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	valid, invalid := splitInvalid(&stderr, "hr.csv", in.rows)
+	if len(valid) != 1 || len(invalid) != 25 {
+		t.Errorf("%d valid and %d invalid rows, want 1 and 25", len(valid), len(invalid))
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if len(lines) != invalidShown+1 || lines[invalidShown] != "... and 5 more invalid rows" {
+		t.Errorf("stderr (%d lines):\n%s", len(lines), stderr.String())
+	}
+}
