@@ -115,14 +115,14 @@ func (t *tally) exitStatus() int {
 // where(r).
 func (t *tally) print(w io.Writer, where func(*row) string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ROWS\t")
+	fmt.Fprintln(tw, "ROWS")
 	for _, o := range outcomeOrder {
 		if n := t.outcomes[o]; n > 0 {
 			fmt.Fprintf(tw, "  %s\t%d\n", o, n)
 		}
 	}
 	if len(t.statuses) > 0 {
-		fmt.Fprintln(tw, "LICENSES\t")
+		fmt.Fprintln(tw, "LICENSES")
 		for _, s := range statusOrder {
 			if n := t.statuses[s]; n > 0 {
 				fmt.Fprintf(tw, "  %s\t%d\n", s, n)
@@ -135,7 +135,7 @@ func (t *tally) print(w io.Writer, where func(*row) string) {
 		}
 	}
 	if len(t.codes) > 0 {
-		fmt.Fprintln(tw, "ERRORS\t")
+		fmt.Fprintln(tw, "ERRORS")
 		for _, c := range sortedKeys(t.codes) {
 			r := t.first[c]
 			fmt.Fprintf(tw, "  %s\t%d\t(first: %s: %s)\n", c, t.codes[c], where(r), oneLine(r.message))
