@@ -97,18 +97,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	httpSrv := serveHTTP(httpLn, probes, log)
 	defer shutdownHTTP(httpSrv)
 
-	settings := consumer.DefaultSettings(cfg.Concurrency)
-	settings.Replicas = cfg.Replicas
-	settings.CommandMaxAge, settings.EventMaxAge = cfg.CommandMaxAge, cfg.EventMaxAge
-	settings.CommandTTL, settings.AckWait = cfg.DedupTTL, cfg.AckWait
-	policy := vendors.DefaultRetryPolicy()
-	policy.InProcessBudget, policy.TotalBudget = cfg.RetryInProcess, cfg.RetryBudget
-
-	svc, err := consumer.Start(ctx, consumer.ServiceOptions{
-		Conn: nc, Settings: settings, Vendors: vendorReg, Policy: policy,
-		Owner: cfg.WorkerID, Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownTimeout,
-		Logger: log, Observer: m,
-	})
+	svc, err := consumer.Start(ctx, serviceOptions(cfg, nc, vendorReg, log, m))
 	if err != nil {
 		return err
 	}
@@ -119,6 +108,21 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	<-svc.Done()
 	log.Info("stopped", zap.NamedError("loop_error", svc.Err()))
 	return svc.Err()
+}
+
+// serviceOptions are the consumer's settings from the configuration.
+func serviceOptions(cfg Config, nc *nats.Conn, reg *vendors.Registry, log *zap.Logger, m *metrics.Metrics) consumer.ServiceOptions {
+	settings := consumer.DefaultSettings(cfg.Concurrency)
+	settings.Replicas = cfg.Replicas
+	settings.CommandMaxAge, settings.EventMaxAge = cfg.CommandMaxAge, cfg.EventMaxAge
+	settings.CommandTTL, settings.AckWait = cfg.DedupTTL, cfg.AckWait
+	policy := vendors.DefaultRetryPolicy()
+	policy.InProcessBudget, policy.TotalBudget = cfg.RetryInProcess, cfg.RetryBudget
+	return consumer.ServiceOptions{
+		Conn: nc, Settings: settings, Vendors: reg, Policy: policy,
+		Owner: cfg.WorkerID, Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownTimeout,
+		Logger: log, Observer: m,
+	}
 }
 
 // connect connects to NATS_URL, or starts the embedded server and connects
