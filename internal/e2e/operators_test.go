@@ -101,8 +101,12 @@ func TestSandboxRestartAgreesWithItsLedger(t *testing.T) {
 	if err := w.Stop(syscall.SIGTERM, 30*time.Second); err != nil {
 		t.Fatalf("worker exit after SIGTERM: %v", err)
 	}
+	firstID := workerID(t, w)
 	w = startWorker(t, dir, ports, "-sandbox")
 	env = []string{"NATS_URL=" + w.natsURL(t)}
+	if id := workerID(t, w); id != firstID || id == "" {
+		t.Errorf("worker id %q after the restart, %q before: want the same (it resumes its own claims)", id, firstID)
+	}
 	stdout, stderr, code = runPublish(t, env, "list", "--vendor", "uipath", "--user", "singer-77")
 	if code != 0 || !strings.Contains(stdout, "TSTNU") {
 		t.Errorf("list after the restart: exit %d, want TSTNU held\n%s%s", code, stdout, stderr)
@@ -140,4 +144,12 @@ func TestWhitespaceOneRule(t *testing.T) {
 		!strings.Contains(r[0].Data.Error.Message, "data.user") {
 		t.Errorf("a command with a space before the user: %+v, want invalid_command naming data.user", r)
 	}
+}
+
+// workerID is the SEATKEEPER_WORKER_ID a worker logs at start.
+func workerID(t *testing.T, w *worker) string {
+	t.Helper()
+	cfg, _ := w.waitLog("starting", time.Second)["config"].(map[string]any)
+	id, _ := cfg["SEATKEEPER_WORKER_ID"].(string)
+	return id
 }
