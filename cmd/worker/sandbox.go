@@ -137,7 +137,7 @@ func claimSandbox(ctx context.Context, nc *nats.Conn, owner string, replicas int
 			return nil, gerr
 		}
 		if string(cur.Value()) != owner {
-			return nil, fmt.Errorf("%w (worker %s): each sandbox has fake vendors of its own, and two would answer from different states; stop it, or give this one its own NATS (leave NATS_URL empty for the embedded server)", errSandboxTaken, cur.Value())
+			return nil, fmt.Errorf("%w (worker %s): each sandbox has fake vendors of its own, and two would answer from different states; stop it (a worker that died frees its lease within %s), or give this one its own NATS (leave NATS_URL empty for the embedded server)", errSandboxTaken, cur.Value(), sandboxTTL)
 		}
 		rev, err = kv.Update(ctx, sandboxKey, []byte(owner), cur.Revision())
 	}
