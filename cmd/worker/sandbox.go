@@ -144,7 +144,9 @@ func claimSandbox(ctx context.Context, nc *nats.Conn, owner string, replicas int
 	if err != nil {
 		return nil, fmt.Errorf("sandbox lease: %w", err)
 	}
-	renewCtx, stop := context.WithCancel(ctx)
+	// Renewed until release, not until ctx ends: a stopping worker still
+	// finishes its in-flight commands against its fakes.
+	renewCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
