@@ -41,3 +41,25 @@ func TestREADMETroubleshooting(t *testing.T) {
 		t.Errorf("the troubleshooting table explains %s, which is not an error code", code)
 	}
 }
+
+// TestREADMEGoVersion: the README asks for the Go that go.mod's go line
+// asks for, spelt the same way.
+func TestREADMEGoVersion(t *testing.T) {
+	mod, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version string
+	for line := range strings.Lines(string(mod)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "go "); ok {
+			version = v
+		}
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "You need Go " + version + " "; version == "" || !strings.Contains(string(readme), want) {
+		t.Errorf("go.mod asks for Go %q; the README does not say %q", version, want)
+	}
+}

@@ -85,9 +85,12 @@ func (f *commandFlags) command(typ string) (events.Command, error) {
 	if f.id == "" {
 		f.id = newID()
 	}
-	cmd := events.NewCommand(typ, f.source, f.id, time.Now(), events.CommandData{
-		Vendor: f.vendor, Account: f.account, User: f.user, Licenses: f.licenses,
-		Reason: f.reason, DryRun: f.dryRun,
+	// The flags are an edge: spaces around a value are a typing slip, cut
+	// here; the wire contract refuses them.
+	cmd := events.NewCommand(typ, f.source, strings.TrimSpace(f.id), time.Now(), events.CommandData{
+		Vendor: strings.TrimSpace(f.vendor), Account: strings.TrimSpace(f.account),
+		User: strings.TrimSpace(f.user), Licenses: trimAll(f.licenses),
+		Reason: strings.TrimSpace(f.reason), DryRun: f.dryRun,
 	})
 	payload, err := json.Marshal(cmd)
 	if err != nil {
@@ -131,8 +134,7 @@ func (a *app) sendCommand(ctx context.Context, typ string, args []string) int {
 	}
 	c, err := connect(f.server)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "publish: %v\n", err)
-		return exitFailed
+		return a.unreachable(err)
 	}
 	defer c.close()
 	if !f.wait {

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -98,26 +97,23 @@ func runBatch(ctx context.Context, a *app, args []string) int {
 	if err != nil {
 		return a.usagef("batch: %s: %v", f.file, err)
 	}
-	var valid, invalid []*row
-	for _, r := range in.rows {
-		if r.err != nil {
-			r.status, r.code, r.message = statusInvalid, errorCode(r.err), r.err.Error()
-			invalid = append(invalid, r)
-			fmt.Fprintf(a.stderr, "%s:%d: %s: %s\n", f.file, r.line, r.code, r.message)
-			continue
-		}
-		valid = append(valid, r)
-	}
+	valid, invalid := splitInvalid(a.stderr, f.file, in.rows)
 	switch {
 	case len(in.rows) == 0:
 		return a.usagef("batch: %s has no rows", f.file)
 	case len(invalid) > 0 && !f.skipInvalid:
+		if f.failedOut != "" {
+			if err := writeFailed(f.failedOut, in, invalid); err != nil {
+				fmt.Fprintf(a.stderr, "publish: %v\n", err)
+			} else {
+				fmt.Fprintf(a.stderr, "publish: the %d invalid rows, with their errors, are in %s\n", len(invalid), f.failedOut)
+			}
+		}
 		return a.usagef("batch: %d of %d rows are invalid; nothing was published (fix them, or --skip-invalid)", len(invalid), len(in.rows))
 	}
 	c, err := connect(f.server)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "publish: %v\n", err)
-		return exitFailed
+		return a.unreachable(err)
 	}
 	defer c.close()
 	b := &batch{c: c, f: f, prog: newProgress(a.stdout, a.stderr)}
@@ -126,6 +122,29 @@ func runBatch(ctx context.Context, a *app, args []string) int {
 		return exitFailed
 	}
 	return b.report(a, in, invalid)
+}
+
+// invalidShown is how many invalid rows batch names one by one; the
+// failed-rows file holds them all.
+const invalidShown = 20
+
+// splitInvalid marks the rows that are not valid commands and names the
+// first few on w.
+func splitInvalid(w io.Writer, file string, rows []*row) (valid, invalid []*row) {
+	for _, r := range rows {
+		if r.err == nil {
+			valid = append(valid, r)
+			continue
+		}
+		r.status, r.code, r.message = statusInvalid, errorCode(r.err), r.err.Error()
+		if invalid = append(invalid, r); len(invalid) <= invalidShown {
+			fmt.Fprintf(w, "%s:%d: %s: %s\n", file, r.line, r.code, r.message)
+		}
+	}
+	if n := len(invalid) - invalidShown; n > 0 {
+		fmt.Fprintf(w, "... and %d more invalid rows\n", n)
+	}
+	return valid, invalid
 }
 
 func (f *batchFlags) read(stdin io.Reader) (*input, error) {
@@ -290,15 +309,9 @@ func markTimedOut(rows map[string]*row) {
 // report prints the summary, writes the rows that did not succeed and
 // returns the exit status.
 func (b *batch) report(a *app, in *input, invalid []*row) int {
-	byStatus := make(map[string]int)
-	byCode := make(map[string]int)
 	var bad []*row
 	published, dups := 0, 0
 	for _, r := range in.rows {
-		byStatus[r.status]++
-		if r.code != "" {
-			byCode[r.code]++
-		}
 		if r.status != statusInvalid && r.status != statusPublish {
 			published++
 		}
@@ -312,34 +325,19 @@ func (b *batch) report(a *app, in *input, invalid []*row) int {
 	}
 	fmt.Fprintf(a.stdout, "%s: %d rows, %d published (%d already published before), %d invalid%s\n",
 		b.f.file, len(in.rows), published, dups, len(invalid), skippedNote(len(invalid)))
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATUS\tROWS")
-	for _, s := range sortedKeys(byStatus) {
-		fmt.Fprintf(tw, "%s\t%d\n", s, byStatus[s])
-	}
-	if len(byCode) > 0 {
-		fmt.Fprintln(tw, "\nERROR CODE\tROWS")
-		for _, c := range sortedKeys(byCode) {
-			fmt.Fprintf(tw, "%s\t%d\n", c, byCode[c])
-		}
-	}
-	_ = tw.Flush()
-	b.printFailures(a.stderr, bad)
+	t := newTally(in.rows)
+	t.print(a.stdout, func(r *row) string { return fmt.Sprintf("%s:%d", b.f.file, r.line) })
 	if len(bad) > 0 && b.f.failedOut != "" {
 		if err := writeFailed(b.f.failedOut, in, bad); err != nil {
 			fmt.Fprintf(a.stderr, "publish: %v\n", err)
 		} else {
-			fmt.Fprintf(a.stdout, "%d rows that did not succeed written to %s\n", len(bad), b.f.failedOut)
+			fmt.Fprintf(a.stdout, "%d rows that did not succeed written to %s, with their error code and message\n", len(bad), b.f.failedOut)
 		}
 	}
-	switch {
-	case byStatus[statusTimedOut] > 0:
-		fmt.Fprintf(a.stderr, "publish: %d results did not arrive within %s; those commands are queued and run when a worker takes them\n", byStatus[statusTimedOut], b.f.timeout)
-		return exitTimedOut
-	case len(bad) > 0:
-		return exitFailed
+	if n := t.outcomes[outcomeNoResult]; n > 0 {
+		fmt.Fprintf(a.stderr, "publish: %d results did not arrive within %s; those commands are queued and run when a worker takes them\n", n, b.f.timeout)
 	}
-	return exitOK
+	return t.exitStatus()
 }
 
 func skippedNote(n int) string {
@@ -347,36 +345,6 @@ func skippedNote(n int) string {
 		return ""
 	}
 	return " (skipped)"
-}
-
-// printFailures names the rows that failed after publishing (the invalid
-// ones were named before), the first few in full.
-func (b *batch) printFailures(w io.Writer, rows []*row) {
-	const shown = 20
-	n := 0
-	for _, r := range rows {
-		if r.status == statusInvalid || r.status == statusTimedOut {
-			continue
-		}
-		if n++; n <= shown {
-			fmt.Fprintf(w, "%s:%d: %s %s: %s\n", b.f.file, r.line, r.status, dash(r.code), r.message)
-		}
-	}
-	if n > shown {
-		fmt.Fprintf(w, "... and %d more\n", n-shown)
-	}
-}
-
-func writeFailed(path string, in *input, rows []*row) error {
-	file, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := in.writeRows(file, rows); err != nil {
-		file.Close()
-		return err
-	}
-	return file.Close()
 }
 
 func sortedKeys(m map[string]int) []string {

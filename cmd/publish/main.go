@@ -19,12 +19,13 @@ import (
 	"syscall"
 )
 
-// Exit statuses (docs/design.md §7).
+// Exit statuses, for scripts (the README lists them).
 const (
-	exitOK       = 0
-	exitFailed   = 1
-	exitUsage    = 2
-	exitTimedOut = 3
+	exitOK       = 0 // done; also when there was nothing to change
+	exitFailed   = 1 // a command failed, or could not be published
+	exitUsage    = 2 // a usage error or invalid input; nothing invalid was published
+	exitTimedOut = 3 // --wait ran out of time; the commands are queued
+	exitNoNATS   = 4 // NATS could not be reached; nothing was published
 )
 
 func main() {
@@ -51,6 +52,13 @@ var subcommands = map[string]subcommand{
 type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+}
+
+// unreachable reports a failed connection to NATS and returns its exit
+// status, distinct from a failed command's: a script can retry the same run.
+func (a *app) unreachable(err error) int {
+	fmt.Fprintf(a.stderr, "publish: %v\n", err)
+	return exitNoNATS
 }
 
 // usagef prints a one-line hint and returns the usage exit status.
@@ -102,6 +110,7 @@ NATS: NATS_URL (default nats://127.0.0.1:4222, the worker's embedded server) or 
 and the nats CLI's NATS_USER, NATS_PASSWORD, NATS_TOKEN, NATS_CREDS, NATS_NKEY, NATS_CA,
 NATS_CERT, NATS_KEY.
 
-Exit status: 0 done, 1 a command failed, 2 usage or invalid input, 3 timed out waiting.
+Exit status: 0 done (also when nothing needed changing), 1 a command failed, 2 usage or
+invalid input, 3 timed out waiting (the commands stay queued), 4 NATS could not be reached.
 `
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
 )
@@ -29,13 +31,7 @@ func printResult(w io.Writer, r events.Result) {
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", p.Code, p.Total, p.Assigned, p.Free)
 		}
 	case d.Holdings != nil:
-		fmt.Fprintln(tw, "CODE\tID\tNAME\tTYPE\tEXPIRES")
-		for _, h := range d.Holdings {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", h.Code, dash(h.ID), dash(h.Name), dash(h.Type), dash(h.Expires))
-		}
-		if len(d.Holdings) == 0 {
-			fmt.Fprintln(tw, "(no licenses)")
-		}
+		printHoldings(tw, d.Holdings)
 	default:
 		for _, l := range d.Licenses {
 			fmt.Fprintf(tw, "  %s\t%s\n", l.Code, l.Status)
@@ -43,6 +39,56 @@ func printResult(w io.Writer, r events.Result) {
 		fmt.Fprintf(tw, "held: %s\n", dash(strings.Join(d.Held, ", ")))
 	}
 	_ = tw.Flush()
+}
+
+// printHoldings prints a user's licenses with the columns the vendor
+// fills: every vendor gives the code, few give an id, a name, a type or an
+// expiry, and a column of dashes says nothing.
+func printHoldings(w io.Writer, holdings []events.Holding) {
+	if len(holdings) == 0 {
+		fmt.Fprintln(w, "(no licenses)")
+		return
+	}
+	cols := []struct {
+		name string
+		get  func(events.Holding) string
+	}{
+		{"ID", func(h events.Holding) string { return h.ID }},
+		{"NAME", func(h events.Holding) string { return h.Name }},
+		{"TYPE", func(h events.Holding) string { return h.Type }},
+		{"EXPIRES", func(h events.Holding) string { return h.Expires }},
+		{"SOURCE", holdingSource},
+		{"LAST USED", func(h events.Holding) string {
+			if h.LastUsed.IsZero() {
+				return ""
+			}
+			return h.LastUsed.UTC().Format(time.RFC3339)
+		}},
+	}
+	header := []string{"CODE"}
+	var shown []func(events.Holding) string
+	for _, c := range cols {
+		if slices.ContainsFunc(holdings, func(h events.Holding) bool { return c.get(h) != "" }) {
+			header = append(header, c.name)
+			shown = append(shown, c.get)
+		}
+	}
+	fmt.Fprintln(w, strings.Join(header, "\t"))
+	for _, h := range holdings {
+		row := []string{h.Code}
+		for _, get := range shown {
+			row = append(row, dash(get(h)))
+		}
+		fmt.Fprintln(w, strings.Join(row, "\t"))
+	}
+}
+
+// holdingSource says where a seat comes from: direct, or group (and which).
+func holdingSource(h events.Holding) string {
+	if h.Group != "" {
+		return h.Source + " " + h.Group
+	}
+	return h.Source
 }
 
 func plural(n int, word string) string {

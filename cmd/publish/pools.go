@@ -32,8 +32,7 @@ func runPools(ctx context.Context, a *app, args []string) int {
 	}
 	c, err := connect(*server)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "publish: %v\n", err)
-		return exitFailed
+		return a.unreachable(err)
 	}
 	defer c.close()
 	type answer struct {

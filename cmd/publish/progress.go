@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/schollz/progressbar/v3"
 )
 
 // isTerminal reports whether w is a terminal: a character device other
@@ -26,17 +27,17 @@ func isTerminal(w io.Writer) bool {
 }
 
 // progress shows how far a batch has come: a bar redrawn in place on a
-// terminal, otherwise a plain line at every tenth of the way, on the
-// diagnostics stream, so that stdout keeps only the summary.
+// terminal (progressbar), otherwise a plain line at every tenth of the way
+// on the diagnostics stream, so that stdout keeps only the summary.
 type progress struct {
 	bar   io.Writer // nil when not a terminal
 	lines io.Writer
 
 	mu        sync.Mutex
+	drawn     *progressbar.ProgressBar
 	phase     string
 	done, of  int
 	failed    int
-	drawn     time.Time
 	lastTenth int
 }
 
@@ -53,7 +54,19 @@ func (p *progress) start(phase string, n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.phase, p.done, p.of, p.failed, p.lastTenth = phase, 0, n, 0, 0
-	p.drawLocked(true)
+	if p.bar != nil && n > 0 {
+		p.drawn = progressbar.NewOptions(n,
+			progressbar.OptionSetWriter(p.bar),
+			progressbar.OptionSetDescription(phase),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionSetPredictTime(false),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(p.bar) }),
+		)
+		return
+	}
+	p.lineLocked(true)
 }
 
 // step counts one step; failed says the step failed.
@@ -64,39 +77,36 @@ func (p *progress) step(failed bool) {
 	if failed {
 		p.failed++
 	}
-	p.drawLocked(p.done == p.of)
+	if p.drawn != nil {
+		if failed {
+			p.drawn.Describe(p.phase + p.failedNote())
+		}
+		_ = p.drawn.Add(1)
+		return
+	}
+	p.lineLocked(p.done == p.of)
 }
 
-// finish ends the phase's bar with a newline.
+// finish ends the phase, completing its bar.
 func (p *progress) finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.bar != nil && p.of > 0 {
-		p.drawLocked(true)
-		fmt.Fprintln(p.bar)
+	if p.drawn != nil {
+		_ = p.drawn.Finish()
+		p.drawn = nil
 	}
 }
 
-func (p *progress) drawLocked(force bool) {
+// lineLocked prints the plain line of a tenth of the way, once each.
+func (p *progress) lineLocked(force bool) {
 	if p.of == 0 {
 		return
 	}
-	if p.bar == nil {
-		tenth := p.done * 10 / p.of
-		if tenth > p.lastTenth || (force && p.done == p.of && p.lastTenth < 10) {
-			p.lastTenth = tenth
-			fmt.Fprintf(p.lines, "%s %d/%d%s\n", p.phase, p.done, p.of, p.failedNote())
-		}
-		return
+	tenth := p.done * 10 / p.of
+	if tenth > p.lastTenth || (force && p.done == p.of && p.lastTenth < 10) {
+		p.lastTenth = tenth
+		fmt.Fprintf(p.lines, "%s %d/%d%s\n", p.phase, p.done, p.of, p.failedNote())
 	}
-	if !force && time.Since(p.drawn) < 100*time.Millisecond {
-		return
-	}
-	p.drawn = time.Now()
-	const width = 30
-	filled := p.done * width / p.of
-	fmt.Fprintf(p.bar, "\r[%s%s] %d/%d %s%s ", strings.Repeat("=", filled), strings.Repeat(" ", width-filled),
-		p.done, p.of, p.phase, p.failedNote())
 }
 
 func (p *progress) failedNote() string {

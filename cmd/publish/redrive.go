@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -76,8 +77,7 @@ func runRedrive(ctx context.Context, a *app, args []string) int {
 	}
 	c, err := connect(f.server)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "publish: %v\n", err)
-		return exitFailed
+		return a.unreachable(err)
 	}
 	defer c.close()
 	kv, err := c.js.KeyValue(ctx, events.CommandBucket)
@@ -187,26 +187,23 @@ func (rd *redriver) scan(ctx context.Context, since time.Time, filter resultFilt
 }
 
 // commands builds the new command of every failure it may redrive and says
-// why it refuses the others. skipDone skips failures already redriven (a
-// scan meets the original and its failed redrive both).
+// why it refuses the others, once per reason. skipDone skips failures
+// already redriven (a scan meets the original and its failed redrive both).
 func (rd *redriver) commands(ctx context.Context, failures []events.Result, skipDone bool) ([]*row, int) {
 	var rows []*row
-	refused := 0
+	var refusals refusals
 	for i, r := range failures {
 		d := r.Data
 		newID := redriveID(d.CommandID)
-		why := ""
 		switch {
 		case d.Error != nil && d.Error.Code == events.CodeInvalidCommand && !rd.f.force:
-			why = "it failed as invalid_command, which a re-submission repeats (--force to try anyway)"
+			refusals.add("failed as invalid_command, which a re-submission repeats (--force to try anyway)", d.CommandID, "")
+			continue
 		case d.Command == nil || d.CommandType == "":
-			why = "its result does not carry the command"
+			refusals.add("the result does not carry the command", d.CommandID, "")
+			continue
 		case skipDone && rd.exists(ctx, newID):
-			why = "already redriven as " + newID
-		}
-		if why != "" {
-			fmt.Fprintf(rd.stderr, "publish: not redriving %s: %s\n", d.CommandID, why)
-			refused++
+			refusals.add("already redriven", d.CommandID, "as "+newID)
 			continue
 		}
 		cmd := events.NewCommand(d.CommandType, rd.f.source, newID, rd.commandTime(ctx, r), *d.Command)
@@ -216,13 +213,50 @@ func (rd *redriver) commands(ctx context.Context, failures []events.Result, skip
 			_, err = events.DecodeCommand(cmd.Type, payload)
 		}
 		if err != nil {
-			fmt.Fprintf(rd.stderr, "publish: not redriving %s: %v\n", d.CommandID, err)
-			refused++
+			refusals.add(err.Error(), d.CommandID, "")
 			continue
 		}
 		rows = append(rows, &row{line: i + 1, cmd: cmd, payload: payload})
 	}
-	return rows, refused
+	refusals.print(rd.stderr)
+	return rows, refusals.count
+}
+
+// refusals groups the failures redrive leaves alone by why.
+type refusals struct {
+	count   int
+	reasons []string
+	byWhy   map[string][]refusal
+}
+
+func (rs *refusals) add(reason, id, detail string) {
+	if rs.byWhy == nil {
+		rs.byWhy = make(map[string][]refusal)
+	}
+	if _, ok := rs.byWhy[reason]; !ok {
+		rs.reasons = append(rs.reasons, reason)
+	}
+	rs.byWhy[reason] = append(rs.byWhy[reason], refusal{id, detail})
+	rs.count++
+}
+
+// refusal is one failure redrive leaves alone: its command id, and what
+// the reason adds for it.
+type refusal struct{ id, detail string }
+
+func (r refusal) String() string { return strings.TrimSpace(r.id + " " + r.detail) }
+
+// print says each reason once: with the command for one, with a count and
+// the first for many.
+func (rs *refusals) print(w io.Writer) {
+	for _, why := range rs.reasons {
+		who := rs.byWhy[why]
+		if len(who) == 1 {
+			fmt.Fprintf(w, "publish: not redriving %s: %s\n", who[0].id, strings.TrimSpace(why+" "+who[0].detail))
+			continue
+		}
+		fmt.Fprintf(w, "publish: not redriving %d failures: %s (the first: %s)\n", len(who), why, who[0])
+	}
 }
 
 func (rd *redriver) exists(ctx context.Context, id string) bool {
@@ -272,9 +306,18 @@ func redriveID(id string) string {
 	return next
 }
 
-// send publishes the new commands and, with --wait, prints their results.
+// redrivesShown is how many "redriving X as Y" lines redrive prints; past
+// it, one line says how many.
+const redrivesShown = 10
+
+// send publishes the new commands and, with --wait, prints their results
+// (each one with --json or when they are few) and ends with the summary.
 func (rd *redriver) send(ctx context.Context, a *app, rows []*row) int {
-	for _, r := range rows {
+	for i, r := range rows {
+		if i == redrivesShown {
+			fmt.Fprintf(a.stdout, "... and %d more\n", len(rows)-redrivesShown)
+			break
+		}
 		fmt.Fprintf(a.stdout, "redriving %s as %s (%s %s)\n", r.cmd.RedriveOf, r.cmd.ID, r.cmd.Type, commandSubject(r.cmd))
 	}
 	bf := &batchFlags{file: "redrive", wait: rd.f.wait, timeout: rd.f.timeout, inFlight: 64}
@@ -283,30 +326,26 @@ func (rd *redriver) send(ctx context.Context, a *app, rows []*row) int {
 		fmt.Fprintf(a.stderr, "publish: %v\n", err)
 		return exitFailed
 	}
-	status := exitOK
 	for _, r := range rows {
-		switch r.status {
-		case statusPublish:
-			fmt.Fprintf(a.stderr, "publish: %s: %s\n", r.cmd.ID, r.message)
-			status = max(status, exitFailed)
-		case statusTimedOut:
-			fmt.Fprintf(a.stderr, "publish: no result for %s within %s; it is queued and runs when a worker takes it\n", r.cmd.ID, rd.f.timeout)
-			status = exitTimedOut
-		case statusPublished:
-			fmt.Fprintf(a.stdout, "published %s%s\n", r.cmd.ID, dupNote(r.duplicate))
-		default:
-			res := r.result
-			if rd.f.asJSON {
-				_ = printJSONLine(a.stdout, res.raw)
-			} else {
-				printResult(a.stdout, res.res)
-			}
-			if r.status == statusFailed && status == exitOK {
-				status = exitFailed
-			}
+		if r.result.raw == nil {
+			continue
+		}
+		switch {
+		case rd.f.asJSON:
+			_ = printJSONLine(a.stdout, r.result.raw)
+		case len(rows) <= redrivesShown:
+			printResult(a.stdout, r.result.res)
 		}
 	}
-	return status
+	t := newTally(rows)
+	if !rd.f.asJSON {
+		fmt.Fprintf(a.stdout, "redrive: %d commands\n", len(rows))
+		t.print(a.stdout, func(r *row) string { return r.cmd.ID })
+	}
+	if n := t.outcomes[outcomeNoResult]; n > 0 {
+		fmt.Fprintf(a.stderr, "publish: %d results did not arrive within %s; those commands are queued and run when a worker takes them\n", n, rd.f.timeout)
+	}
+	return t.exitStatus()
 }
 
 // commandSubject names what a command is about: vendor/account/user.

@@ -109,6 +109,9 @@ func readCSV(r io.Reader, source string) ([]string, []*row, error) {
 	cols := make(map[string]int)
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if isErrorColumn(h) {
+			continue // a failed-rows file fed back
+		}
 		if !slices.Contains(csvHeader, h) {
 			return nil, nil, fmt.Errorf("line 1: unknown column %q: want %s", h, strings.Join(csvHeader, ","))
 		}
@@ -158,13 +161,7 @@ func readCSV(r io.Reader, source string) ([]string, []*row, error) {
 }
 
 func splitLicenses(s string) []string {
-	var out []string
-	for l := range strings.SplitSeq(s, ";") {
-		if l = strings.TrimSpace(l); l != "" {
-			out = append(out, l)
-		}
-	}
-	return out
+	return trimAll(strings.Split(s, ";"))
 }
 
 func readNDJSON(r io.Reader, source string) ([]*row, error) {
@@ -178,7 +175,7 @@ func readNDJSON(r io.Reader, source string) ([]*row, error) {
 		}
 		rw := &row{line: n, raw: bytes.Clone(text)}
 		rows = append(rows, rw)
-		rw.cmd, rw.payload, rw.err = ndjsonCommand(rw.raw, source)
+		rw.cmd, rw.payload, rw.err = ndjsonCommand(stripError(rw.raw), source)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("line %d: %w", len(rows)+1, err)
@@ -212,6 +209,7 @@ func ndjsonCommand(line []byte, source string) (events.Command, []byte, error) {
 // Without an id, the id is a hash of the normalized row, so that the same
 // file published twice is the same commands.
 func (f flatRow) command(source string) (events.Command, []byte, error) {
+	f = f.trimmed()
 	typ := f.Type
 	if typ != "" && !strings.HasPrefix(typ, "license.") {
 		typ = "license." + typ
@@ -240,6 +238,28 @@ func (f flatRow) command(source string) (events.Command, []byte, error) {
 		return cmd, nil, err
 	}
 	return cmd, payload, nil
+}
+
+// trimmed returns the row with the spaces at the edges of its values cut,
+// as a person typing or a spreadsheet exporting leaves them: the wire
+// contract refuses them.
+func (f flatRow) trimmed() flatRow {
+	for _, p := range []*string{&f.Type, &f.Vendor, &f.Account, &f.User, &f.Reason, &f.ID, &f.Time} {
+		*p = strings.TrimSpace(*p)
+	}
+	f.Licenses = trimAll(f.Licenses)
+	return f
+}
+
+// trimAll trims every value of list and drops the empty ones.
+func trimAll(list []string) []string {
+	var out []string
+	for _, v := range list {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // rowID derives a command id from what a row asks for. The time takes part
@@ -271,24 +291,4 @@ func markDuplicates(rows []*row) {
 		}
 		first[r.cmd.ID] = r.line
 	}
-}
-
-// writeRows writes rows as they were in the input, in its format, so that
-// the file can be fixed and fed back to publish batch.
-func (in *input) writeRows(w io.Writer, rows []*row) error {
-	if in.format == formatNDJSON {
-		bw := bufio.NewWriter(w)
-		for _, r := range rows {
-			bw.Write(r.raw)
-			bw.WriteByte('\n')
-		}
-		return bw.Flush()
-	}
-	cw := csv.NewWriter(w)
-	_ = cw.Write(in.header)
-	for _, r := range rows {
-		_ = cw.Write(r.record)
-	}
-	cw.Flush()
-	return cw.Error()
 }

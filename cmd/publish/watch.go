@@ -183,8 +183,7 @@ func runWatch(ctx context.Context, a *app, args []string) int {
 	}
 	c, err := connect(*server)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "publish: %v\n", err)
-		return exitFailed
+		return a.unreachable(err)
 	}
 	defer c.close()
 	var print func(raw []byte, r events.Result) error

@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"time"
 
 	"go.uber.org/zap/zapcore"
@@ -13,30 +11,35 @@ import (
 	"github.com/seatkeeper/seatkeeper/internal/embedded"
 )
 
-// Config is the worker's own configuration (prefix SEATKEEPER_).
+// Config is the worker's own configuration (prefix SEATKEEPER_). The desc
+// tags are what worker -h prints.
 type Config struct {
-	Concurrency      int           `envconfig:"CONCURRENCY" default:"32"`
-	DataDir          string        `envconfig:"DATA_DIR" default:"./data"`
-	EmbeddedListen   string        `envconfig:"EMBEDDED_LISTEN" default:"127.0.0.1:4222"`
-	EmbeddedSync     string        `envconfig:"EMBEDDED_SYNC" default:"always"`
-	EmbeddedUser     string        `envconfig:"EMBEDDED_USER"`
-	EmbeddedPassword config.Secret `envconfig:"EMBEDDED_PASSWORD"`
-	EmbeddedToken    config.Secret `envconfig:"EMBEDDED_TOKEN"`
-	HTTPAddr         string        `envconfig:"HTTP_ADDR" default:"127.0.0.1:9464"`
-	LogLevel         string        `envconfig:"LOG_LEVEL" default:"info"`
-	Replicas         int           `envconfig:"REPLICAS" default:"1"`
-	Sandbox          bool          `envconfig:"SANDBOX"`
-	ShutdownTimeout  time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"25s"`
-	CommandMaxAge    time.Duration `envconfig:"COMMAND_MAX_AGE" default:"168h"`
-	EventMaxAge      time.Duration `envconfig:"EVENT_MAX_AGE" default:"8760h"`
-	DedupTTL         time.Duration `envconfig:"DEDUP_TTL" default:"720h"`
-	AckWait          time.Duration `envconfig:"ACK_WAIT" default:"30s"`
-	RetryInProcess   time.Duration `envconfig:"RETRY_IN_PROCESS" default:"20s"`
-	RetryBudget      time.Duration `envconfig:"RETRY_BUDGET" default:"24h"`
-	PoolRefresh      time.Duration `envconfig:"POOL_REFRESH" default:"5m"`
-	BreakerThreshold int           `envconfig:"BREAKER_THRESHOLD" default:"5"`
-	BreakerCooldown  time.Duration `envconfig:"BREAKER_COOLDOWN" default:"30s"`
-	WorkerID         string        `envconfig:"WORKER_ID"`
+	Concurrency      int           `envconfig:"CONCURRENCY" default:"32" desc:"commands one worker runs at once (it holds up to 8 times as many)"`
+	DataDir          string        `envconfig:"DATA_DIR" default:"./data" desc:"embedded server's storage, the sandbox's state; one worker each"`
+	EmbeddedListen   string        `envconfig:"EMBEDDED_LISTEN" default:"127.0.0.1:4222" desc:"embedded server's client address (used when NATS_URL is empty)"`
+	EmbeddedSync     string        `envconfig:"EMBEDDED_SYNC" default:"always" desc:"embedded server fsync: always, or an interval such as 2m"`
+	EmbeddedUser     string        `envconfig:"EMBEDDED_USER" desc:"make the embedded server require this user (with SEATKEEPER_EMBEDDED_PASSWORD)"`
+	EmbeddedPassword config.Secret `envconfig:"EMBEDDED_PASSWORD" desc:"the embedded server's password (also _FILE)"`
+	EmbeddedToken    config.Secret `envconfig:"EMBEDDED_TOKEN" desc:"make the embedded server require this token (also _FILE)"`
+	HTTPAddr         string        `envconfig:"HTTP_ADDR" default:"127.0.0.1:9464" desc:"/healthz, /readyz, /metrics"`
+	LogLevel         string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	Replicas         int           `envconfig:"REPLICAS" default:"1" desc:"stream and bucket replicas: 1, 3 or 5"`
+	Sandbox          bool          `envconfig:"SANDBOX" desc:"same as -sandbox"`
+	ShutdownTimeout  time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"25s" desc:"how long in-flight commands may finish on SIGTERM"`
+	CommandMaxAge    time.Duration `envconfig:"COMMAND_MAX_AGE" default:"168h" desc:"how long commands stay in LICENSE_COMMANDS"`
+	EventMaxAge      time.Duration `envconfig:"EVENT_MAX_AGE" default:"8760h" desc:"how long results stay in LICENSE_EVENTS (the audit trail)"`
+	DedupTTL         time.Duration `envconfig:"DEDUP_TTL" default:"720h" desc:"how long a command id is remembered (at least the command max age)"`
+	AckWait          time.Duration `envconfig:"ACK_WAIT" default:"30s" desc:"consumer AckWait, also the claim lease (at least 3s)"`
+	RetryInProcess   time.Duration `envconfig:"RETRY_IN_PROCESS" default:"20s" desc:"transient failures retried in-process before the command is handed back"`
+	RetryBudget      time.Duration `envconfig:"RETRY_BUDGET" default:"24h" desc:"from the first attempt to retries_exhausted"`
+	PoolRefresh      time.Duration `envconfig:"POOL_REFRESH" default:"5m" desc:"how often the pool gauges are refreshed (0: only on list)"`
+	BreakerThreshold int           `envconfig:"BREAKER_THRESHOLD" default:"5" desc:"transient failures in a row that open a vendor's circuit breaker"`
+	BreakerCooldown  time.Duration `envconfig:"BREAKER_COOLDOWN" default:"30s" desc:"how long an open circuit holds a vendor's commands back"`
+	WorkerID         string        `envconfig:"WORKER_ID" desc:"this replica's name in claims (default: the host name and a digest of the data directory)"`
+
+	// derivedID says WorkerID is defaultWorkerID's: the data directory
+	// must then be this worker's alone.
+	derivedID bool
 }
 
 func loadConfig() (Config, error) {
@@ -45,8 +48,11 @@ func loadConfig() (Config, error) {
 		return c, err
 	}
 	if c.WorkerID == "" {
-		host, _ := os.Hostname()
-		c.WorkerID = host + "-" + strconv.Itoa(os.Getpid())
+		id, err := defaultWorkerID(c.DataDir)
+		if err != nil {
+			return c, fmt.Errorf("SEATKEEPER_DATA_DIR %s: %w", c.DataDir, err)
+		}
+		c.WorkerID, c.derivedID = id, true
 	}
 	return c, c.Validate()
 }

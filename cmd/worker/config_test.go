@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -35,10 +36,10 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatalf("loadConfig with an empty environment: %v", err)
 	}
 	host, _ := os.Hostname()
-	if want := host + "-" + strconv.Itoa(os.Getpid()); got.WorkerID != want {
-		t.Errorf("WorkerID = %q, want %q (host-pid)", got.WorkerID, want)
+	if !strings.HasPrefix(got.WorkerID, host+"-") || strings.Contains(got.WorkerID, strconv.Itoa(os.Getpid())) {
+		t.Errorf("WorkerID = %q, want the host name and a digest of the data directory, no pid", got.WorkerID)
 	}
-	got.WorkerID = ""
+	got.WorkerID, got.derivedID = "", false
 	want := Config{
 		Concurrency:      32,
 		DataDir:          "./data",
@@ -166,5 +167,49 @@ func TestConfigValidate(t *testing.T) {
 				t.Errorf("Validate() = %q: it prints the password", err)
 			}
 		})
+	}
+}
+
+// TestDefaultWorkerIDIsStable: a restart of the same deployment keeps its
+// name in claims (so it resumes its own at once); replicas on one host,
+// each with its own data directory, get different names, and two workers
+// cannot share one data directory.
+func TestDefaultWorkerIDIsStable(t *testing.T) {
+	cleanEnv(t)
+	dir := t.TempDir()
+	t.Setenv("SEATKEEPER_DATA_DIR", dir)
+	first, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.WorkerID != again.WorkerID || !first.derivedID {
+		t.Errorf("worker ids %q then %q for one data directory, want one derived id", first.WorkerID, again.WorkerID)
+	}
+	t.Setenv("SEATKEEPER_DATA_DIR", t.TempDir())
+	other, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.WorkerID == first.WorkerID {
+		t.Errorf("two data directories give the same worker id %q", other.WorkerID)
+	}
+
+	release, err := lockDataDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lockDataDir(dir); !errors.Is(err, errDataDirInUse) || !strings.Contains(err.Error(), "SEATKEEPER_DATA_DIR") {
+		t.Errorf("second lock of %s: %v, want errDataDirInUse naming SEATKEEPER_DATA_DIR", dir, err)
+	}
+	release()
+	release, err = lockDataDir(dir)
+	if err != nil {
+		t.Errorf("lock after release: %v", err)
+	} else {
+		release()
 	}
 }

@@ -34,32 +34,22 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "worker:", err)
-		os.Exit(1)
 	}
+	os.Exit(exitStatus(err))
 }
 
+// run runs the worker until ctx ends. A configuration it refuses is a
+// configError; -h prints the usage and returns flag.ErrHelp.
 func run(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	sandbox := fs.Bool("sandbox", false, "point every vendor at an in-process fake with a demo organisation (also SEATKEEPER_SANDBOX=true)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig()
+	cfg, natsCfg, releaseDir, err := configure(args, stdout)
 	if err != nil {
 		return err
 	}
-	cfg.Sandbox = cfg.Sandbox || *sandbox
-	natsCfg, err := natsconn.Load()
-	if err != nil {
-		return err
-	}
-	if err := natsCfg.Validate(); err != nil {
-		return err
-	}
+	defer releaseDir()
 	log, err := newLogger(stdout, cfg.LogLevel)
 	if err != nil {
 		return err
@@ -87,11 +77,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	if cfg.Sandbox {
 		log.Warn("SANDBOX MODE: every vendor is an in-process fake with a demo organisation; no real license is changed")
+		release, err := claimSandbox(ctx, nc, cfg.WorkerID, cfg.Replicas, log)
+		if err != nil {
+			return refuse(err)
+		}
+		defer release()
 	}
 	breaker := vendors.BreakerConfig{Threshold: cfg.BreakerThreshold, Cooldown: cfg.BreakerCooldown}
-	vendorReg, stopFakes, err := buildVendors(cfg.Sandbox, breaker, m, log)
+	vendorReg, stopFakes, err := buildVendors(cfg.Sandbox, cfg.DataDir, breaker, m, log)
 	if err != nil {
-		return err
+		return refuse(err)
 	}
 	defer stopFakes()
 	for _, name := range vendorReg.Names() {
@@ -102,18 +97,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	httpSrv := serveHTTP(httpLn, probes, log)
 	defer shutdownHTTP(httpSrv)
 
-	settings := consumer.DefaultSettings(cfg.Concurrency)
-	settings.Replicas = cfg.Replicas
-	settings.CommandMaxAge, settings.EventMaxAge = cfg.CommandMaxAge, cfg.EventMaxAge
-	settings.CommandTTL, settings.AckWait = cfg.DedupTTL, cfg.AckWait
-	policy := vendors.DefaultRetryPolicy()
-	policy.InProcessBudget, policy.TotalBudget = cfg.RetryInProcess, cfg.RetryBudget
-
-	svc, err := consumer.Start(ctx, consumer.ServiceOptions{
-		Conn: nc, Settings: settings, Vendors: vendorReg, Policy: policy,
-		Owner: cfg.WorkerID, Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownTimeout,
-		Logger: log, Observer: m,
-	})
+	svc, err := consumer.Start(ctx, serviceOptions(cfg, nc, vendorReg, log, m))
 	if err != nil {
 		return err
 	}
@@ -124,6 +108,21 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	<-svc.Done()
 	log.Info("stopped", zap.NamedError("loop_error", svc.Err()))
 	return svc.Err()
+}
+
+// serviceOptions are the consumer's settings from the configuration.
+func serviceOptions(cfg Config, nc *nats.Conn, reg *vendors.Registry, log *zap.Logger, m *metrics.Metrics) consumer.ServiceOptions {
+	settings := consumer.DefaultSettings(cfg.Concurrency)
+	settings.Replicas = cfg.Replicas
+	settings.CommandMaxAge, settings.EventMaxAge = cfg.CommandMaxAge, cfg.EventMaxAge
+	settings.CommandTTL, settings.AckWait = cfg.DedupTTL, cfg.AckWait
+	policy := vendors.DefaultRetryPolicy()
+	policy.InProcessBudget, policy.TotalBudget = cfg.RetryInProcess, cfg.RetryBudget
+	return consumer.ServiceOptions{
+		Conn: nc, Settings: settings, Vendors: reg, Policy: policy,
+		Owner: cfg.WorkerID, Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownTimeout,
+		Logger: log, Observer: m,
+	}
 }
 
 // connect connects to NATS_URL, or starts the embedded server and connects

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -33,11 +34,45 @@ func (s Secret) Reveal() string { return string(s) }
 // Process fills spec (a pointer to a struct with envconfig tags) from the
 // environment variables prefixed with prefix (as envconfig does), then fills
 // every empty Secret field NAME from the file named by NAME_FILE.
+//
+// A value that cannot be read is an *Error naming the variable and the form
+// it wants, never envconfig's own wording (field names, Go types).
 func Process(prefix string, spec any) error {
 	if err := envconfig.Process(prefix, spec); err != nil {
+		var perr *envconfig.ParseError
+		if errors.As(err, &perr) {
+			return &Error{Var: perr.KeyName, Value: perr.Value, Want: wantedForm(perr.TypeName)}
+		}
 		return err
 	}
 	return fillSecretFiles(prefix, reflect.ValueOf(spec).Elem())
+}
+
+// Error is a variable whose value is not of the form its setting takes.
+type Error struct {
+	Var   string // the variable, e.g. SEATKEEPER_CONCURRENCY
+	Value string // what it holds
+	Want  string // the form it takes, e.g. "a whole number"
+}
+
+// Error reads "SEATKEEPER_CONCURRENCY="lots": want a whole number".
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s=%q: want %s", e.Var, e.Value, e.Want)
+}
+
+// wantedForm describes, for a person, the values a Go type takes.
+func wantedForm(typeName string) string {
+	switch typeName {
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "a whole number, such as 8"
+	case "float32", "float64":
+		return "a number, such as 2.5"
+	case "bool":
+		return "true or false"
+	case "time.Duration", "Duration":
+		return "a duration, such as 30s, 5m or 24h"
+	}
+	return "a value of type " + typeName
 }
 
 var secretType = reflect.TypeOf(Secret(""))

@@ -2,11 +2,13 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 type spec struct {
@@ -62,5 +64,36 @@ func TestPrintable(t *testing.T) {
 	got := Printable("TESTCFG", spec{URL: "http://x", Token: "s3cr3t"})
 	if got["TESTCFG_URL"] != "http://x" || got["TESTCFG_TOKEN"] != "******" {
 		t.Errorf("Printable = %v, want the URL and a masked token", got)
+	}
+}
+
+// TestProcessNamesTheVariable: a value of the wrong form is reported with
+// the variable's name and the form it takes, not envconfig's wording (field
+// names and Go types mean nothing to whoever sets the variable).
+func TestProcessNamesTheVariable(t *testing.T) {
+	type typed struct {
+		Count   int           `envconfig:"COUNT"`
+		Rate    float64       `envconfig:"RATE"`
+		On      bool          `envconfig:"ON"`
+		Timeout time.Duration `envconfig:"TIMEOUT"`
+	}
+	for _, tt := range []struct{ name, value, want string }{
+		{"TESTCFG_COUNT", "lots", `TESTCFG_COUNT="lots": want a whole number, such as 8`},
+		{"TESTCFG_RATE", "fast", `TESTCFG_RATE="fast": want a number, such as 2.5`},
+		{"TESTCFG_ON", "yes please", `TESTCFG_ON="yes please": want true or false`},
+		{"TESTCFG_TIMEOUT", "30", `TESTCFG_TIMEOUT="30": want a duration, such as 30s, 5m or 24h`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(tt.name, tt.value)
+			var s typed
+			err := Process("TESTCFG", &s)
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("Process: %v, want %s", err, tt.want)
+			}
+			var cerr *Error
+			if !errors.As(err, &cerr) || cerr.Var != tt.name {
+				t.Errorf("Process: %#v, want a *config.Error for %s", err, tt.name)
+			}
+		})
 	}
 }

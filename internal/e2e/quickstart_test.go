@@ -46,17 +46,23 @@ func readmeSection(t *testing.T, heading string) [][]string {
 	return blocks
 }
 
-// goRunArgs turns "go run ./cmd/X a b  # comment" into X and [a b].
-func goRunArgs(t *testing.T, line string) (string, []string) {
+// buildLine is how the README's set-up builds the binaries before it runs
+// the worker: the examples run the built binaries, whose exit status is
+// their own (go run reports 1 for any failure, and a signal to go run's
+// process leaves the program running).
+const buildLine = "go build -o bin/ ./cmd/... && "
+
+// binArgs turns "bin/X a b  # comment" into X and [a b].
+func binArgs(t *testing.T, line string) (string, []string) {
 	t.Helper()
 	if i := strings.Index(line, "#"); i >= 0 {
 		line = line[:i]
 	}
 	f := strings.Fields(line)
-	if len(f) < 3 || f[0] != "go" || f[1] != "run" || !strings.HasPrefix(f[2], "./cmd/") {
-		t.Fatalf("not a go run line: %q", line)
+	if len(f) < 1 || !strings.HasPrefix(f[0], "bin/") {
+		t.Fatalf("not a bin/ line: %q", line)
 	}
-	return strings.TrimPrefix(f[2], "./cmd/"), f[3:]
+	return strings.TrimPrefix(f[0], "bin/"), f[1:]
 }
 
 var (
@@ -82,14 +88,18 @@ func TestReadmeQuickstart(t *testing.T) {
 	if len(setup) != 2 {
 		t.Fatalf("quickstart set-up has %d commands, want 2 (run the worker; run the tests): %q", len(setup), setup)
 	}
-	name, args := goRunArgs(t, setup[0])
+	run, ok := strings.CutPrefix(setup[0], buildLine)
+	if !ok {
+		t.Fatalf("first quickstart command %q does not start with %q", setup[0], buildLine)
+	}
+	name, args := binArgs(t, run)
 	if name != "worker" {
 		t.Fatalf("first quickstart command runs %s, want the worker", name)
 	}
 	testCmd := strings.TrimSpace(strings.SplitN(setup[1], "#", 2)[0])
-	// CI runs the same command, with -count=1 so that nothing is cached.
+	// CI runs the same command.
 	ci, err := os.ReadFile("../../.ci/run")
-	if err != nil || testCmd != "go test -race ./..." || !strings.Contains(string(ci), "go test -race -count=1 ./...") {
+	if err != nil || testCmd != "go test -race -count=1 ./..." || !strings.Contains(string(ci), testCmd) {
 		t.Errorf("the README's test command %q is not what .ci/run runs", testCmd)
 	}
 
@@ -134,7 +144,7 @@ type consoleStep struct {
 	exit   int
 }
 
-// consoleSteps reads "$ go run ./cmd/publish ..." lines with the output
+// consoleSteps reads "$ bin/publish ..." lines with the output
 // under them; "$ echo $?" gives the exit status of the step before (0
 // otherwise).
 func consoleSteps(t *testing.T, lines []string) []consoleStep {
@@ -159,7 +169,7 @@ func consoleSteps(t *testing.T, lines []string) []consoleStep {
 			steps[len(steps)-1].exit = code
 			continue
 		}
-		name, args := goRunArgs(t, cmd)
+		name, args := binArgs(t, cmd)
 		if name != "publish" {
 			t.Fatalf("README example runs %s; only publish is expected there", name)
 		}

@@ -37,8 +37,8 @@ func TestBinariesOverSecuredNATS(t *testing.T) {
 
 			wrongEnv := append([]string{"NATS_URL=" + url}, natsconntest.EnvList(s.Wrong)...)
 			stdout, stderr, code = runPublish(t, wrongEnv, "list", "--vendor", "uipath", "--timeout", "5s")
-			if code != 1 || !strings.Contains(stderr, "connect to NATS at "+url) {
-				t.Errorf("publish list with wrong credentials: exit %d, stderr %q; want 1 and the reason", code, stderr)
+			if code != 4 || !strings.Contains(stderr, "connect to NATS at "+url) {
+				t.Errorf("publish list with wrong credentials: exit %d, stderr %q; want 4 (no NATS) and the reason", code, stderr)
 			}
 			t.Logf("publish with wrong credentials: %s", strings.TrimSpace(stderr))
 			noSecret(t, "publish's output", stdout+stderr, s.Secrets)
@@ -95,8 +95,8 @@ func TestEmbeddedServerRequiresAuth(t *testing.T) {
 
 			for name, env := range map[string][]string{"no": nil, "wrong": tt.wrong} {
 				stdout, stderr, code := runPublish(t, append(url, env...), "list", "--vendor", "uipath", "--timeout", "5s")
-				if code != 1 || !strings.Contains(stderr, "Authorization Violation") {
-					t.Errorf("publish with %s credentials: exit %d, stderr %q; want 1 and an authorization violation", name, code, stderr)
+				if code != 4 || !strings.Contains(stderr, "Authorization Violation") {
+					t.Errorf("publish with %s credentials: exit %d, stderr %q; want 4 (no NATS) and an authorization violation", name, code, stderr)
 				}
 				noSecret(t, "publish's output", stdout+stderr, tt.secrets)
 			}

@@ -186,6 +186,9 @@ func checkData(cmd *Command) error {
 	if d.Vendor == "" {
 		return invalid("data.vendor is missing")
 	}
+	if err := checkEdges(d); err != nil {
+		return err
+	}
 	if !KnownVendor(d.Vendor) {
 		return &ValidationError{Code: CodeUnknownVendor, Message: fmt.Sprintf(
 			"data.vendor %s is not one of %s", quote(d.Vendor), strings.Join(Vendors, ", "))}
@@ -225,6 +228,23 @@ func checkData(cmd *Command) error {
 			return invalid("%s %s is listed twice", field, quote(code))
 		}
 		seen[code] = true
+	}
+	return nil
+}
+
+// checkEdges refuses spaces at the edges of the names a command matches on:
+// " singer-77" is a different user to the vendor, and trimming on the wire
+// would make two ids of one command mean different things. The tools that
+// write commands (publish, its files) trim them.
+func checkEdges(d *CommandData) error {
+	fields := []struct{ name, value string }{{"data.vendor", d.Vendor}, {"data.account", d.Account}, {"data.user", d.User}}
+	for i, code := range d.Licenses {
+		fields = append(fields, struct{ name, value string }{fmt.Sprintf("data.licenses[%d]", i), code})
+	}
+	for _, f := range fields {
+		if f.value != strings.TrimSpace(f.value) {
+			return invalid("%s %s has spaces at its start or end", f.name, quote(f.value))
+		}
 	}
 	return nil
 }
