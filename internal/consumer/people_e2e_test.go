@@ -1,10 +1,12 @@
 package consumer_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/seatkeeper/seatkeeper/internal/consumer"
 	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/people"
 )
@@ -134,5 +136,30 @@ func TestInvalidPersonEventFails(t *testing.T) {
 	if r.Type != events.SubjectPersonFailed || r.Data.Error == nil || r.Data.Error.Code != events.CodeInvalidCommand ||
 		!strings.Contains(r.Data.Error.Message, "data.email") {
 		t.Errorf("outcome %+v, want person.failed invalid_command naming data.email", r.Data)
+	}
+}
+
+// TestStaleIdentityResolvedAgain: a cached user id that the vendor answers
+// user_not_found is forgotten and the e-mail resolved again, once.
+func TestStaleIdentityResolvedAgain(t *testing.T) {
+	vs := directoryVendors(t, 2)
+	e := newPeopleEnv(t, vs, peoplePolicy(t, vs, false))
+	v := vs[0]
+	const email = "cy.diaz@example.com"
+	user := v.addPerson(email)
+	kv, err := e.js.KeyValue(context.Background(), events.PeopleBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := "00000000-dead-4000-8000-000000000000"
+	if err := (consumer.Identities{KV: kv}).Remember(context.Background(), v.name, v.vendor.DefaultAccount(), "person:E9", stale); err != nil {
+		t.Fatal(err)
+	}
+	cmd := events.NewCommand(events.SubjectAssign, "it/desk", "stale-1", hired, events.CommandData{
+		Vendor: v.name, Email: email, Person: "E9", Licenses: []string{v.eng}})
+	e.publish(cmd, "")
+	res := e.result(cmd.ID)
+	if res.Type != events.SubjectAssigned || res.Data.User != user {
+		t.Errorf("assign with a stale cached id: %s user %q %+v, want assigned to %q", res.Type, res.Data.User, res.Data.Error, user)
 	}
 }
