@@ -82,7 +82,21 @@ type Pool struct {
 	Code     string `json:"code"`
 	Total    int    `json:"total"`
 	Assigned int    `json:"assigned"`
-	Free     int    `json:"free"`
+	// Free is the seats left to assign. An adapter that knows why its
+	// vendor counts more used than sold (a suspended subscription) reports
+	// 0 rather than a negative count.
+	Free int `json:"free"`
+	// Suspended and Warning count the units of a subscription that has
+	// lapsed (suspended: seats cannot be used) or is in its grace period
+	// (warning: it will lapse unless renewed), where the vendor tells.
+	Suspended int `json:"suspended,omitempty"`
+	Warning   int `json:"warning,omitempty"`
+	// TotalUnknown is set when the vendor does not tell how many seats
+	// the pool has (ArcGIS Online's user types): Total and Free are then
+	// 0 and mean nothing, rather than an invented count.
+	TotalUnknown bool `json:"total_unknown,omitempty"`
+	// Trial marks a pool of trial licenses.
+	Trial bool `json:"trial,omitempty"`
 }
 
 // Error is the error of a license.failed result.

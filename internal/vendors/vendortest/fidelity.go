@@ -41,7 +41,7 @@ func RunFidelity(t *testing.T, h Harness, f Fidelity) {
 	t.Run("dry_run_reports_unknown_code", func(t *testing.T) {
 		user := h.NewUser(t)
 		writes := h.Writes()
-		_, dryErr := h.Vendor.Assign(ctx, req(user, true, h.Codes[0], f.UnknownCode))
+		_, dryErr := h.Vendor.Assign(ctx, req(user, true, h.Codes[1], f.UnknownCode))
 		if !errors.Is(dryErr, vendors.ErrLicenseNotFound) {
 			t.Errorf("dry assign of unknown %s: err = %v, want ErrLicenseNotFound", f.UnknownCode, dryErr)
 		}
@@ -58,7 +58,7 @@ func RunFidelity(t *testing.T, h Harness, f Fidelity) {
 	t.Run("dry_run_reports_full_pool", func(t *testing.T) {
 		user := h.NewUser(t)
 		writes := h.Writes()
-		_, dryErr := h.Vendor.Assign(ctx, req(user, true, h.Codes[0], h.FullCode))
+		_, dryErr := h.Vendor.Assign(ctx, req(user, true, h.Codes[1], h.FullCode))
 		if !errors.Is(dryErr, vendors.ErrCapacity) || vendors.Retryable(dryErr) {
 			t.Errorf("dry assign of full %s: err = %v, want ErrCapacity (permanent)", h.FullCode, dryErr)
 		}
