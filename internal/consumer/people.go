@@ -146,20 +146,28 @@ func (p *People) Handle(ctx context.Context, subject string, payload []byte, met
 
 // plan reads the person's record and reconciles the event against it.
 func (p *People) plan(ctx context.Context, person string, in people.Input) (people.Plan, uint64, error) {
-	var prev *people.Record
-	var rev uint64
-	e, err := p.opts.Bucket.Get(ctx, personKey(person))
-	switch {
-	case errors.Is(err, jetstream.ErrKeyNotFound):
-	case err != nil:
-		return people.Plan{}, 0, fmt.Errorf("read person %s: %w", person, err)
-	default:
-		prev, rev = new(people.Record), e.Revision()
-		if err := json.Unmarshal(e.Value(), prev); err != nil {
-			return people.Plan{}, 0, fmt.Errorf("decode person %s: %w", person, err)
-		}
+	prev, rev, err := PersonRecord(ctx, p.opts.Bucket, person)
+	if err != nil {
+		return people.Plan{}, 0, err
 	}
 	return p.opts.Policy.Reconcile(prev, in, p.opts.Vendors), rev, nil
+}
+
+// PersonRecord reads a person's record from the people bucket: nil (and
+// revision 0) for a person not seen before.
+func PersonRecord(ctx context.Context, kv jetstream.KeyValue, person string) (*people.Record, uint64, error) {
+	e, err := kv.Get(ctx, personKey(person))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("read person %s: %w", person, err)
+	}
+	rec := new(people.Record)
+	if err := json.Unmarshal(e.Value(), rec); err != nil {
+		return nil, 0, fmt.Errorf("decode person %s: %w", person, err)
+	}
+	return rec, e.Revision(), nil
 }
 
 func (p *People) store(ctx context.Context, person string, rec people.Record, rev uint64) error {
