@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,15 +29,13 @@ type personFlags struct {
 // person event built from flags (or read from --file) and, with --wait,
 // prints the plan and the result of each license command it led to.
 func runPerson(ctx context.Context, a *app, args []string) int {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+	args, verb := takeVerb(args, "joined", "changed", "left")
+	if verb == "" {
 		return a.usagef("person: want joined, changed or left (publish person joined --person E1 --email x@example.com --attr department=Engineering)")
 	}
-	typ := "person." + args[0]
-	if !isPersonSubject(typ) {
-		return a.usagef("person: %q is not joined, changed or left", args[0])
-	}
+	typ := "person." + verb
 	f := &personFlags{}
-	fs := flag.NewFlagSet("publish person "+args[0], flag.ContinueOnError)
+	fs := flag.NewFlagSet("publish person "+verb, flag.ContinueOnError)
 	fs.SetOutput(a.stderr)
 	fs.StringVar(&f.person, "person", "", "the HR id of the person")
 	fs.StringVar(&f.email, "email", "", "the person's e-mail (required unless left)")
@@ -49,7 +48,7 @@ func runPerson(ctx context.Context, a *app, args []string) int {
 	fs.BoolVar(&f.json, "json", false, "with --wait, print the person outcome as one CloudEvents JSON line")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "how long --wait waits")
 	fs.StringVar(&f.server, "server", "", "NATS URL (default $NATS_URL, else "+defaultURL+")")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
@@ -176,11 +175,13 @@ func (c *client) publishPerson(ctx context.Context, subject, id string, payload 
 	return ack, err
 }
 
-func isPersonSubject(s string) bool {
-	for _, p := range events.PersonSubjects {
-		if p == s {
-			return true
+// takeVerb removes the first argument that is one of verbs (it may follow
+// flags such as --server) and returns the rest and the verb.
+func takeVerb(args []string, verbs ...string) ([]string, string) {
+	for i, arg := range args {
+		if slices.Contains(verbs, arg) {
+			return append(args[:i:i], args[i+1:]...), arg
 		}
 	}
-	return false
+	return args, ""
 }

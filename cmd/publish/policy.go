@@ -13,9 +13,11 @@ import (
 // runPolicy runs "publish policy check FILE": it compiles the policy as the
 // worker will and exits 2 naming the bad rule and its position.
 func runPolicy(_ context.Context, a *app, args []string) int {
-	if len(args) != 2 || args[0] != "check" {
+	args, verb := takeVerb(args, "check")
+	if verb == "" || len(args) == 0 || strings.HasPrefix(args[len(args)-1], "-") {
 		return a.usagef("policy: want \"publish policy check FILE\"")
 	}
+	args = []string{"check", args[len(args)-1]} // ignore --server: nothing is published
 	p, err := people.LoadPolicy(args[1])
 	var rerr *people.RuleError
 	switch {
