@@ -98,13 +98,17 @@ func TestPersonBatchThousandJoiners(t *testing.T) {
 	if err := os.WriteFile(path, file.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	start := time.Now()
 	o := e.run("", "batch", "--file", path, "--wait")
+	t.Logf("first run: %s\n%s", time.Since(start), o.stdout)
 	if o.status != exitOK || !strings.Contains(o.stdout, fmt.Sprintf("people: %d reconciled", n)) ||
 		!strings.Contains(o.stdout, fmt.Sprintf("license commands: %d (%d assigned)", 2*n, 2*n)) {
 		t.Fatalf("batch --wait = %d\n%s\n%s", o.status, o.stdout, o.stderr)
 	}
 	writes := e.ls.Writes() + e.ms.Writes()
+	start = time.Now()
 	o = e.run("", "batch", "--file", path, "--wait")
+	t.Logf("re-run: %s\n%s", time.Since(start), o.stdout)
 	if o.status != exitOK || !strings.Contains(o.stdout, fmt.Sprintf("%d duplicates", n)) {
 		t.Errorf("re-run = %d\n%s\n%s", o.status, o.stdout, o.stderr)
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/interpreter"
 	"cel.dev/cel-go/ext"
 	"go.yaml.in/yaml/v3"
 )
@@ -46,7 +48,9 @@ func compile(env *cel.Env, r *Rule, when *yaml.Node, fail func(line, col int, f 
 	if !ast.OutputType().IsExactType(cel.BoolType) {
 		return fail(when.Line, when.Column, "when is %s, not a boolean: compare it (e.g. == \"x\") or test it with has()", ast.OutputType())
 	}
-	prg, err := env.Program(ast, cel.CostLimit(costLimit))
+	// OptOptimize folds constants (a list literal in an "in" test is built
+	// once, not per person).
+	prg, err := env.Program(ast, cel.CostLimit(costLimit), cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
 		return fail(when.Line, when.Column, "when: %v", err)
 	}
@@ -57,7 +61,17 @@ func compile(env *cel.Env, r *Rule, when *yaml.Node, fail func(line, col int, f 
 // Match evaluates the rule against person. A rule that cannot be
 // evaluated (an attribute it reads is missing) does not match; err says why.
 func (r *Rule) Match(person map[string]any) (matched bool, err error) {
-	out, _, err := r.prg.Eval(map[string]any{"person": person})
+	return r.match(activation(person))
+}
+
+// activation wraps a person for evaluation, once for all the rules.
+func activation(person map[string]any) interpreter.Activation {
+	act, _ := interpreter.NewActivation(map[string]any{"person": types.DefaultTypeAdapter.NativeToValue(person)})
+	return act
+}
+
+func (r *Rule) match(act interpreter.Activation) (bool, error) {
+	out, _, err := r.prg.Eval(act)
 	if err != nil {
 		return false, err
 	}

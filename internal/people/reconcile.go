@@ -121,9 +121,10 @@ func (p *Policy) Desired(person, email string, attributes map[string]any) (map[s
 	subject["id"], subject["email"] = person, email
 	desired := map[string][]string{}
 	outcomes := make([]events.RuleOutcome, 0, len(p.Rules))
+	act := activation(subject)
 	for i := range p.Rules {
 		r := &p.Rules[i]
-		ok, err := r.Match(subject)
+		ok, err := r.match(act)
 		o := events.RuleOutcome{Name: r.Name, Matched: ok}
 		if err != nil {
 			o.Error = err.Error()
