@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
 )
@@ -128,3 +129,24 @@ func TestCommandEmailInsteadOfUser(t *testing.T) {
 		})
 	}
 }
+
+// TestPersonResultMatchesSchema: outcomes the code builds (reconciled,
+// skipped, failed) are what person-result.schema.json describes.
+func TestPersonResultMatchesSchema(t *testing.T) {
+	sch := schema(t, outcomeFile)
+	ev := events.NewPersonEvent(events.SubjectPersonChanged, "hr", "e1", t0, events.PersonData{Person: "E1", Email: "a@example.com"})
+	for name, data := range map[string]events.PersonResultData{
+		"empty":   {},
+		"skipped": {Skipped: &events.Skip{Reason: events.SkipSuperseded, NewerEvent: "e2", NewerTime: t0}},
+		"failed":  {Error: &events.Error{Code: events.CodeInvalidCommand, Message: "data.email is missing"}},
+		"release all": {Commands: []events.PlannedCommand{{ID: "e1/m365/release", Type: events.SubjectRelease, Vendor: "m365", All: true}},
+			Rules: []events.RuleOutcome{{Name: "r", Error: "no such key: x"}}},
+	} {
+		b, _ := json.Marshal(events.NewPersonResult(ev, 1, t0, data))
+		if err := validate(sch, b); err != nil {
+			t.Errorf("%s: %v\n%s", name, err, b)
+		}
+	}
+}
+
+var t0 = time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)

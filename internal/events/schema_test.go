@@ -23,6 +23,7 @@ const (
 	commandFile = "command.schema.json"
 	resultFile  = "result.schema.json"
 	personFile  = "person.schema.json"
+	outcomeFile = "person-result.schema.json"
 )
 
 // designExamples names, in order, the committed copies of docs/design.md's JSON
@@ -44,7 +45,7 @@ func schema(t testing.TB, file string) *jsonschema.Schema {
 		c.DefaultDraft(jsonschema.Draft2020)
 		c.AssertFormat()
 		schemas = make(map[string]*jsonschema.Schema)
-		for _, f := range []string{commandFile, resultFile, personFile} {
+		for _, f := range []string{commandFile, resultFile, personFile, outcomeFile} {
 			var sch *jsonschema.Schema
 			sch, schemasErr = c.Compile(filepath.Join(schemaDir, f))
 			if schemasErr != nil {
@@ -114,6 +115,8 @@ func schemaFor(example string) string {
 	switch {
 	case strings.HasPrefix(example, "command-"):
 		return commandFile
+	case strings.HasPrefix(example, "person-result-"):
+		return outcomeFile
 	case strings.HasPrefix(example, "person-"):
 		return personFile
 	}
