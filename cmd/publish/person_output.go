@@ -1,12 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
 )
@@ -62,4 +64,42 @@ func grantedText(g map[string][]string) string {
 		parts = append(parts, v+" "+strings.Join(g[v], ","))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// personSubject reads a --type naming a person outcome: "reconciled",
+// "person.reconciled" or "person.failed"; "" for any other.
+func personSubject(t string) string {
+	switch t = strings.TrimSpace(t); t {
+	case "reconciled", events.SubjectPersonReconciled:
+		return events.SubjectPersonReconciled
+	case events.SubjectPersonFailed:
+		return events.SubjectPersonFailed
+	}
+	return ""
+}
+
+// printPersonRow prints a person outcome as a row of publish watch: the
+// person in the user column, the commands it led to, the event id.
+func printPersonRow(w io.Writer, raw []byte) error {
+	var r events.PersonResult
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil
+	}
+	d := r.Data
+	outcome := plural(len(d.Commands), "command")
+	switch {
+	case d.Error != nil:
+		outcome = d.Error.Code
+	case d.Skipped != nil:
+		outcome = "skipped (" + d.Skipped.Reason + ")"
+	}
+	var vendors []string
+	for _, c := range d.Commands {
+		if !slices.Contains(vendors, c.Vendor) {
+			vendors = append(vendors, c.Vendor)
+		}
+	}
+	_, err := fmt.Fprintf(w, watchRow, r.Time.UTC().Format(time.RFC3339), strings.TrimPrefix(r.Type, "person."),
+		dash(strings.Join(vendors, ",")), "person:"+dash(d.Person), dash(strings.TrimPrefix(d.EventType, "person.")), outcome, d.EventID)
+	return err
 }

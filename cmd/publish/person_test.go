@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -61,6 +62,19 @@ func TestPersonWait(t *testing.T) {
 	}
 	if got := e.ms.Held(user); len(got) != 1 {
 		t.Errorf("m365 holds %v after joining, want %s", got, m365SKU)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	stdout, stderr := newNotifyBuffer(), newNotifyBuffer()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"watch", "--server", e.url, "--since", "1h"}, strings.NewReader(""), stdout, stderr)
+	}()
+	stdout.waitFor(t, "person:E1042")
+	stdout.waitFor(t, "hire-1042/m365/assign")
+	cancel()
+	<-done
+	if !strings.Contains(stdout.String(), "reconciled") {
+		t.Errorf("watch shows no reconciled row:\n%s", stdout.String())
 	}
 	ev := events.NewPersonEvent(events.SubjectPersonLeft, "hr", "leave-1042", time.Now(), events.PersonData{Person: "E1042"})
 	file := filepath.Join(t.TempDir(), "leave.json")
