@@ -2,9 +2,9 @@ package consumer_test
 
 import (
 	"context"
-	"slices"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 

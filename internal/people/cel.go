@@ -6,8 +6,8 @@ import (
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
-	"cel.dev/cel-go/interpreter"
 	"cel.dev/cel-go/ext"
+	"cel.dev/cel-go/interpreter"
 	"go.yaml.in/yaml/v3"
 )
 
