@@ -5,15 +5,41 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/checker"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/ext"
 	"cel.dev/cel-go/interpreter"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/seatkeeper/seatkeeper/internal/events"
 )
 
-// costLimit bounds one rule's evaluation, so that a rule such as a huge
-// list comprehension cannot stall the worker; ordinary rules cost tens.
+// costLimit bounds one rule's worst-case evaluation cost, estimated at load
+// from the limits of a person event, so that a rule such as a nested
+// comprehension cannot stall the worker; ordinary rules cost tens to
+// hundreds.
 const costLimit = 100_000
+
+// personSizes bounds the sizes of what a rule reads: person has at most
+// MaxAttributes attributes plus id and email; an attribute is a string of at
+// most MaxFieldBytes or a list of at most MaxLicenses strings.
+type personSizes struct{}
+
+func (personSizes) EstimateSize(n checker.AstNode) *checker.SizeEstimate {
+	path := n.Path()
+	if len(path) == 0 || path[0] != "person" {
+		return nil
+	}
+	size := uint64(events.MaxFieldBytes)
+	if len(path) == 1 {
+		size = events.MaxAttributes + 2
+	}
+	return &checker.SizeEstimate{Min: 0, Max: size}
+}
+
+func (personSizes) EstimateCallCost(string, string, *checker.AstNode, []checker.AstNode) *checker.CallEstimate {
+	return nil
+}
 
 // newEnv declares what a rule may read: person, a map from attribute name
 // to value, with id and email beside the HR attributes.
@@ -48,9 +74,18 @@ func compile(env *cel.Env, r *Rule, when *yaml.Node, fail func(line, col int, f 
 	if !ast.OutputType().IsExactType(cel.BoolType) {
 		return fail(when.Line, when.Column, "when is %s, not a boolean: compare it (e.g. == \"x\") or test it with has()", ast.OutputType())
 	}
+	// The worst case is bounded at load, from the limits of a person event,
+	// instead of tracked at every evaluation (which doubled its cost).
+	est, err := env.EstimateCost(ast, personSizes{})
+	if err != nil {
+		return fail(when.Line, when.Column, "when: %v", err)
+	}
+	if est.Max > costLimit {
+		return fail(when.Line, when.Column, "when may cost up to %d to evaluate, over the limit of %d: simplify it", est.Max, costLimit)
+	}
 	// OptOptimize folds constants (a list literal in an "in" test is built
 	// once, not per person).
-	prg, err := env.Program(ast, cel.CostLimit(costLimit), cel.EvalOptions(cel.OptOptimize))
+	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
 		return fail(when.Line, when.Column, "when: %v", err)
 	}

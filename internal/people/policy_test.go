@@ -31,6 +31,7 @@ func TestBadRuleNamesRuleAndPosition(t *testing.T) {
 		{"non-boolean", `person.department`, []string{`rule "bad"`, "line 3", "not a boolean"}},
 		{"string result", `'"Engineering"'`, []string{`rule "bad"`, "not a boolean"}},
 		{"empty", `""`, []string{`rule "bad"`, "when is missing"}},
+		{"too costly", `'person.all(a, person.all(b, person.all(c, string(person[a]) == string(person[c]))))'`, []string{`rule "bad"`, "over the limit"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
