@@ -31,6 +31,7 @@ type commandFlags struct {
 	vendor   string
 	account  string
 	user     string
+	email    string
 	licenses stringList
 	id       string
 	source   string
@@ -48,6 +49,7 @@ func newCommandFlags(verb string, stderr io.Writer) *commandFlags {
 	f.fs.StringVar(&f.vendor, "vendor", "", "vendor: "+strings.Join(events.Vendors, ", "))
 	f.fs.StringVar(&f.account, "account", "", "vendor account (default: the worker's configured account)")
 	f.fs.StringVar(&f.user, "user", "", "the vendor's user id")
+	f.fs.StringVar(&f.email, "email", "", "instead of --user: the person's e-mail, found in the vendor's directory")
 	f.fs.StringVar(&f.id, "id", "", "command id, the idempotency key (default: a new random id)")
 	f.fs.StringVar(&f.source, "source", defaultSource(), "CloudEvents source")
 	f.fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "how long --wait waits")
@@ -86,7 +88,7 @@ func (f *commandFlags) command(typ string) (events.Command, error) {
 		f.id = newID()
 	}
 	cmd := events.NewCommand(typ, f.source, f.id, time.Now(), events.CommandData{
-		Vendor: f.vendor, Account: f.account, User: f.user, Licenses: f.licenses,
+		Vendor: f.vendor, Account: f.account, User: f.user, Email: f.email, Licenses: f.licenses,
 		Reason: f.reason, DryRun: f.dryRun,
 	})
 	payload, err := json.Marshal(cmd)

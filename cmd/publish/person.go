@@ -81,6 +81,9 @@ func runPerson(ctx context.Context, a *app, args []string) int {
 		fmt.Fprintf(a.stdout, "published %s on %s (stream %s, seq %d%s)\n", ev.ID, ev.Type, ack.Stream, ack.Sequence, dupNote(ack.Duplicate))
 		return exitOK
 	}
+	if ack.Duplicate {
+		fmt.Fprintf(a.stdout, "%s was published before: its outcome and results are the ones stored then\n", ev.ID)
+	}
 	wctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	got := watch.wait(wctx, map[string]string{ev.ID: ev.Data.Person})

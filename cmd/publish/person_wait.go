@@ -126,7 +126,8 @@ func (w *personWatch) fromStores(ctx context.Context, eventIDs []string, persons
 			if err != nil || rec == nil || rec.LastResult == nil || rec.Last.EventID != id {
 				continue
 			}
-			ev := events.PersonEvent{ID: id, Data: events.PersonData{Person: rec.Person}}
+			lr := rec.LastResult
+			ev := events.PersonEvent{ID: id, Type: lr.EventType, Source: lr.EventSource, Data: events.PersonData{Person: rec.Person, Email: rec.Email}}
 			r := events.NewPersonResult(ev, rec.Last.Seq, rec.Last.Time, *rec.LastResult)
 			w.mu.Lock()
 			w.outcomes[id] = r

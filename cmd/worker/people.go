@@ -13,6 +13,11 @@ import (
 	"github.com/seatkeeper/seatkeeper/internal/people"
 )
 
+// sandboxPerson is a person the sandbox's MSP360 and Microsoft 365 fakes
+// know by e-mail (LicenseSpring takes any address), so that the README can
+// take one person through joining, a move and leaving across three vendors.
+const sandboxPerson = "ana.smith@example.com"
+
 // PeopleConfig configures the people reconciler (prefix SEATKEEPER_).
 type PeopleConfig struct {
 	// PolicyFile is the YAML policy mapping people to licenses. Unset,

@@ -83,7 +83,7 @@ func (p *Policy) Reconcile(prev *Record, in Input, vendors []string) Plan {
 		}
 	}
 	next := Record{Person: ev.Data.Person, Email: email, Attributes: ev.Data.Attributes, Last: mark}
-	var res events.PersonResultData
+	res := events.PersonResultData{EventID: ev.ID, EventSource: ev.Source, EventType: ev.Type, EventSeq: in.Seq}
 	if ev.Type == events.SubjectPersonLeft {
 		if prev != nil {
 			next.Attributes = prev.Attributes
