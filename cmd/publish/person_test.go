@@ -123,7 +123,10 @@ func TestPersonBatchThousandJoiners(t *testing.T) {
 	start = time.Now()
 	o = e.run("", "batch", "--file", path, "--wait")
 	t.Logf("re-run: %s\n%s", time.Since(start), o.stdout)
-	if o.status != exitOK || !strings.Contains(o.stdout, fmt.Sprintf("%d duplicates", n)) {
+	// Within JetStream's two-minute duplicate window the events are dropped
+	// as duplicates; past it (a slow run) the worker replays their stored
+	// outcomes. Either way every event is reconciled and no vendor is written.
+	if o.status != exitOK || !strings.Contains(o.stdout, fmt.Sprintf("people: %d reconciled", n)) {
 		t.Errorf("re-run = %d\n%s\n%s", o.status, o.stdout, o.stderr)
 	}
 	if got := e.ls.Writes() + e.ms.Writes(); got != writes {
