@@ -17,6 +17,7 @@ import (
 // vendor still shows the seat taken.
 func TestInheritedSeatsEndToEnd(t *testing.T) {
 	ui := uipathtest.NewServer(t, uipathtest.Options{Demo: true})
+	ui.SeedDemoGroup()
 	ms := m365test.NewServer(t, m365test.Options{Demo: true})
 	reg := vendors.NewRegistry(
 		must(uipath.New(uipath.Config{

@@ -82,13 +82,10 @@ type Pool struct {
 	Code     string `json:"code"`
 	Total    int    `json:"total"`
 	Assigned int    `json:"assigned"`
-	// Free is the seats left to assign. An adapter that knows why its
-	// vendor counts more used than sold (a suspended subscription) reports
-	// 0 rather than a negative count.
-	Free int `json:"free"`
+	Free     int    `json:"free"`
 	// Suspended and Warning count the units of a subscription that has
-	// lapsed (suspended: seats cannot be used) or is in its grace period
-	// (warning: it will lapse unless renewed), where the vendor tells.
+	// lapsed (suspended: they cannot be used) or is in its grace period
+	// (warning: it lapses unless renewed), where the vendor tells.
 	Suspended int `json:"suspended,omitempty"`
 	Warning   int `json:"warning,omitempty"`
 	// TotalUnknown is set when the vendor does not tell how many seats

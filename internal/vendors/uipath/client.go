@@ -5,7 +5,10 @@
 // client-credentials flow.
 //
 // The allocation PUT replaces a user's directly allocated bundles, so every
-// change reads the user's allocation first and writes the whole new list.
+// change reads the user's allocations first (direct ones and those held
+// through a group, which the PUT cannot touch) and writes the whole new list
+// of direct ones. A bundle held through a group is never copied to the user
+// and is reported inherited on release.
 package uipath
 
 import (

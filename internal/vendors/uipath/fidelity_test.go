@@ -88,6 +88,7 @@ func TestUnknownCodeAndDryRunFidelity(t *testing.T) {
 // held entries carry where a seat comes from and its last use.
 func TestHeldCarriesSourceAndLastUse(t *testing.T) {
 	srv := uipathtest.NewServer(t, uipathtest.Options{Demo: true})
+	srv.SeedDemoGroup()
 	c := newClient(t, srv, nil)
 	ctx := context.Background()
 	used := time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC)

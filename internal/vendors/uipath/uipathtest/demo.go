@@ -10,12 +10,12 @@ const (
 	DemoAdmin = "5e0c1f7a-2b4d-4c8e-9a31-7d6f0b2e4c19"
 	// FullCode is the demo bundle whose pool is fully allocated.
 	FullCode = "RPADEVPRONU"
-	// DemoGroup is the demo group that allocates ATTUNU to its members;
-	// DemoGroupName is its name.
+	// DemoGroup is the group SeedDemoGroup adds, which allocates ATTUNU to
+	// its members; DemoGroupName is its name.
 	DemoGroup     = "9b1f4e2a-6c3d-4a5b-8e7f-0d1c2b3a4f5e"
 	DemoGroupName = "Attended robots"
-	// DemoGroupMember holds ATTUNU through DemoGroup only, last used at
-	// DemoLastUse.
+	// DemoGroupMember is the user SeedDemoGroup adds, who holds ATTUNU
+	// through DemoGroup only, last used at DemoLastUse.
 	DemoGroupMember = "singer-group"
 )
 
@@ -40,7 +40,7 @@ func (s *Server) seedDemo() {
 	for code, total := range DemoPools {
 		s.SetPool(DemoAccount, code, total)
 	}
-	for _, id := range append([]string{DemoAdmin, DemoGroupMember}, DemoUsers...) {
+	for _, id := range append([]string{DemoAdmin}, DemoUsers...) {
 		s.AddUser(DemoAccount, id)
 	}
 	s.mu.Lock()
@@ -48,6 +48,13 @@ func (s *Server) seedDemo() {
 	admin := a.users[DemoAdmin]
 	a.update(admin, func() { admin.bundles, admin.licensed = []string{FullCode}, true })
 	s.mu.Unlock()
+}
+
+// SeedDemoGroup adds to the demo organisation DemoGroup and DemoGroupMember,
+// who holds ATTUNU through it (one ATTUNU seat taken). Options.Demo leaves
+// them out, so that the demo pools stay as they were.
+func (s *Server) SeedDemoGroup() {
+	s.AddUser(DemoAccount, DemoGroupMember)
 	s.AddGroup(DemoAccount, DemoGroup, DemoGroupName, "ATTUNU")
 	s.AddToGroup(DemoAccount, DemoGroupMember, DemoGroup)
 	s.SetLastUse(DemoAccount, DemoGroupMember, "ATTUNU", DemoLastUse)
