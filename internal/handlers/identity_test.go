@@ -101,7 +101,7 @@ func (d *directory) Release(context.Context, vendors.Request) (vendors.Outcome, 
 	return vendors.Outcome{}, errors.New("not used")
 }
 func (d *directory) List(context.Context, string, string) ([]events.Holding, error) { return nil, nil }
-func (d *directory) Pools(context.Context, string) ([]events.Pool, error)          { return nil, nil }
+func (d *directory) Pools(context.Context, string) ([]events.Pool, error)           { return nil, nil }
 
 // identities is an identity cache in memory.
 type identities map[string]string
