@@ -27,6 +27,9 @@ type PeopleOptions struct {
 	// each of them.
 	Vendors []string
 	Logger  *zap.Logger
+	// Rebind sets the consumer up again when it stops delivering; nil
+	// binds to Consumer again.
+	Rebind func(context.Context) (jetstream.Consumer, error)
 }
 
 // People reconciles person events: for each, it reads the person's record,
@@ -41,7 +44,9 @@ type People struct {
 	done chan struct{}
 }
 
-// StartPeople starts consuming person events until ctx ends.
+// StartPeople starts consuming person events until ctx ends. If the
+// consumer stops delivering (an operator deleted it, a cluster lost it), it
+// binds again through Rebind, with backoff, rather than go quiet.
 func StartPeople(ctx context.Context, o PeopleOptions) (*People, error) {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
@@ -51,23 +56,57 @@ func StartPeople(ctx context.Context, o PeopleOptions) (*People, error) {
 	if err != nil {
 		return nil, fmt.Errorf("consume %s: %w", events.PeopleConsumer, err)
 	}
-	stop := context.AfterFunc(ctx, it.Stop)
 	go func() {
 		defer close(p.done)
-		defer stop()
+		bo := backoff.NewExponentialBackOff()
+		bo.InitialInterval, bo.MaxInterval, bo.MaxElapsedTime = 250*time.Millisecond, 10*time.Second, 0
 		for {
-			msg, err := it.Next()
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			err := p.pull(ctx, it)
+			if ctx.Err() != nil {
 				return
 			}
-			if err != nil {
-				p.log.Warn("pull person events", zap.Error(err))
-				continue
+			wait := bo.NextBackOff()
+			p.log.Warn("people consumer stopped delivering; binding again", zap.Error(err), zap.Duration("retry_in", wait))
+			if !sleep(ctx, wait) {
+				return
 			}
-			p.settle(msg, p.Handle(ctx, msg.Subject(), msg.Data(), metadata(msg)))
+			cons := o.Consumer
+			if o.Rebind != nil {
+				if cons, err = o.Rebind(ctx); err != nil {
+					p.log.Warn("bind people consumer", zap.Error(err))
+					continue
+				}
+			}
+			if it, err = cons.Messages(jetstream.PullMaxMessages(64)); err != nil {
+				p.log.Warn("bind people consumer", zap.Error(err))
+			}
 		}
 	}()
 	return p, nil
+}
+
+// pull reconciles the events it delivers, one at a time, until ctx ends
+// (nil) or it stops delivering.
+func (p *People) pull(ctx context.Context, it jetstream.MessagesContext) error {
+	if it == nil {
+		return errors.New("no iterator")
+	}
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	defer it.Stop()
+	for {
+		msg, err := it.Next()
+		switch {
+		case errors.Is(err, jetstream.ErrMsgIteratorClosed):
+			return err
+		case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrConsumerNotFound):
+			return err
+		case err != nil:
+			p.log.Warn("pull person events", zap.Error(err))
+			continue
+		}
+		p.settle(msg, p.Handle(ctx, msg.Subject(), msg.Data(), metadata(msg)))
+	}
 }
 
 // Done is closed once the consumer has stopped.
@@ -209,5 +248,11 @@ func StartPeopleService(ctx context.Context, js jetstream.JetStream, s Settings,
 	if err != nil {
 		return nil, fmt.Errorf("set up people: %w", err)
 	}
-	return StartPeople(ctx, PeopleOptions{JS: js, Consumer: cons, Bucket: kv, Policy: policy, Vendors: vendors, Logger: log})
+	return StartPeople(ctx, PeopleOptions{JS: js, Consumer: cons, Bucket: kv, Policy: policy, Vendors: vendors, Logger: log,
+		Rebind: func(ctx context.Context) (jetstream.Consumer, error) {
+			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			cons, _, err := SetupPeople(ctx, js, s)
+			return cons, err
+		}})
 }

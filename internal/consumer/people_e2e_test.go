@@ -163,3 +163,26 @@ func TestStaleIdentityResolvedAgain(t *testing.T) {
 		t.Errorf("assign with a stale cached id: %s user %q %+v, want assigned to %q", res.Type, res.Data.User, res.Data.Error, user)
 	}
 }
+
+// TestPeopleRebindAfterConsumerDeleted: the people consumer deleted under a
+// running worker is created again and person events go on being reconciled.
+func TestPeopleRebindAfterConsumerDeleted(t *testing.T) {
+	vs := directoryVendors(t, 2)
+	e := newPeopleEnv(t, vs, peoplePolicy(t, vs, false))
+	const email = "eli.ro@example.com"
+	for _, v := range vs {
+		v.addPerson(email)
+	}
+	attrs := map[string]any{"department": "Engineering", "title": "Clerk"}
+	first := personEvent(events.SubjectPersonJoined, "rb-hire", "E5", email, hired, attrs)
+	e.publishPerson(first, "")
+	e.reconciled(first.ID)
+	if err := e.js.DeleteConsumer(context.Background(), events.PeopleStream, events.PeopleConsumer); err != nil {
+		t.Fatal(err)
+	}
+	second := personEvent(events.SubjectPersonLeft, "rb-leave", "E5", email, hired.Add(time.Hour), nil)
+	e.publishPerson(second, "")
+	if r := e.reconciled(second.ID); r.Type != events.SubjectPersonReconciled || len(r.Data.Commands) != len(vs) {
+		t.Errorf("after the consumer was deleted: %s %+v", r.Type, r.Data)
+	}
+}
