@@ -65,6 +65,9 @@ func runPlan(ctx context.Context, a *app, args []string) int {
 	}
 	fmt.Fprintf(a.stdout, "plan (nothing applied; against %s):\n", recordNote(prev))
 	printPersonResult(a.stdout, res)
+	if ev.Type == events.SubjectPersonLeft && policy.Offboarding.ReleaseAll {
+		fmt.Fprintln(a.stdout, "  (release_all: the worker releases at every vendor it has configured; shown for those the policy names)")
+	}
 	return exitOK
 }
 
