@@ -54,6 +54,13 @@ func TestAsyncAPIMatchesTheCode(t *testing.T) {
 	for _, s := range events.ResultSubjects {
 		wantMessage[s] = "#/components/messages/result"
 	}
+	for _, s := range events.PersonSubjects {
+		wantMessage[s] = "#/components/messages/person"
+	}
+	for _, s := range events.PersonResultSubjects {
+		wantMessage[s] = "#/components/messages/personResult"
+	}
+	sent := slices.Concat(events.CommandSubjects, events.PersonSubjects)
 	actions := make(map[string]string)
 	for _, op := range doc.Operations {
 		actions[strings.TrimPrefix(op.Channel["$ref"], "#/channels/")] = op.Action
@@ -75,7 +82,7 @@ func TestAsyncAPIMatchesTheCode(t *testing.T) {
 			}
 		}
 		wantAction := "receive"
-		if slices.Contains(events.CommandSubjects, ch.Address) {
+		if slices.Contains(sent, ch.Address) {
 			wantAction = "send"
 		}
 		if actions[name] != wantAction {
@@ -83,12 +90,13 @@ func TestAsyncAPIMatchesTheCode(t *testing.T) {
 		}
 	}
 	slices.Sort(addresses)
-	all := slices.Concat(events.CommandSubjects, events.ResultSubjects)
+	all := slices.Concat(events.CommandSubjects, events.ResultSubjects, events.PersonSubjects, events.PersonResultSubjects)
 	slices.Sort(all)
 	if !slices.Equal(addresses, all) {
 		t.Errorf("channel addresses %v, want the code's subjects %v", addresses, all)
 	}
-	for _, name := range []string{"command", "result"} {
+	schemaFile := map[string]string{"command": "command", "result": "result", "person": "person", "personResult": "person-result"}
+	for _, name := range []string{"command", "result", "person", "personResult"} {
 		m, ok := doc.Components.Messages[name]
 		if !ok {
 			t.Errorf("message %s is missing", name)
@@ -98,7 +106,7 @@ func TestAsyncAPIMatchesTheCode(t *testing.T) {
 			t.Errorf("message %s: contentType %q, want %q", name, m.ContentType, events.ContentType)
 		}
 		ref := m.Payload.Schema["$ref"]
-		if want := "./schema/" + name + ".schema.json"; ref != want {
+		if want := "./schema/" + schemaFile[name] + ".schema.json"; ref != want {
 			t.Errorf("message %s: payload $ref %q, want %q", name, ref, want)
 		}
 		schema, err := os.ReadFile(path.Join("../docs", ref))

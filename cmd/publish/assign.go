@@ -31,6 +31,7 @@ type commandFlags struct {
 	vendor   string
 	account  string
 	user     string
+	email    string
 	licenses stringList
 	id       string
 	source   string
@@ -48,6 +49,7 @@ func newCommandFlags(verb string, stderr io.Writer) *commandFlags {
 	f.fs.StringVar(&f.vendor, "vendor", "", "vendor: "+strings.Join(events.Vendors, ", "))
 	f.fs.StringVar(&f.account, "account", "", "vendor account (default: the worker's configured account)")
 	f.fs.StringVar(&f.user, "user", "", "the vendor's user id")
+	f.fs.StringVar(&f.email, "email", "", "instead of --user: the person's e-mail, found in the vendor's directory")
 	f.fs.StringVar(&f.id, "id", "", "command id, the idempotency key (default: a new random id)")
 	f.fs.StringVar(&f.source, "source", defaultSource(), "CloudEvents source")
 	f.fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "how long --wait waits")
@@ -89,7 +91,7 @@ func (f *commandFlags) command(typ string) (events.Command, error) {
 	// here; the wire contract refuses them.
 	cmd := events.NewCommand(typ, f.source, strings.TrimSpace(f.id), time.Now(), events.CommandData{
 		Vendor: strings.TrimSpace(f.vendor), Account: strings.TrimSpace(f.account),
-		User: strings.TrimSpace(f.user), Licenses: trimAll(f.licenses),
+		User: strings.TrimSpace(f.user), Email: strings.TrimSpace(f.email), Licenses: trimAll(f.licenses),
 		Reason: strings.TrimSpace(f.reason), DryRun: f.dryRun,
 	})
 	payload, err := json.Marshal(cmd)

@@ -93,6 +93,9 @@ func runBatch(ctx context.Context, a *app, args []string) int {
 	if err != nil {
 		return a.usagef("batch: %v", err)
 	}
+	if isPersonFile(f) { // person_batch.go
+		return runPersonBatch(ctx, a, f)
+	}
 	in, err := f.read(a.stdin)
 	if err != nil {
 		return a.usagef("batch: %s: %v", f.file, err)

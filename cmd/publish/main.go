@@ -46,6 +46,9 @@ var subcommands = map[string]subcommand{
 	"watch":   runWatch,
 	"redrive": runRedrive,
 	"pools":   runPools,
+	"person":  runPerson, // person.go, plan.go, policy.go
+	"plan":    runPlan,
+	"policy":  runPolicy,
 }
 
 // app is what every subcommand shares: its streams and a way to reach NATS.
@@ -105,6 +108,10 @@ func usage() string {
   publish watch   [--since 24h|RFC3339] [--type failed] [--vendor V] [--user U] [--code C]
                   [--json] [--no-follow]                  (tails the audit trail, LICENSE_EVENTS)
   publish redrive --id ID | --since 24h [--code retries_exhausted] [--force] [--wait]
+  publish person  joined|changed|left --person P [--email E] [--attr name=value ...] [--id ID]
+                  [--time T] [--file event.json] [--wait] [--json]   (an HR fact about a person)
+  publish plan    --file event.json [--policy FILE] [--offline]   (what a person event would do)
+  publish policy  check FILE                              (compile a policy; exit 2 naming a bad rule)
 
 NATS: NATS_URL (default nats://127.0.0.1:4222, the worker's embedded server) or --server,
 and the nats CLI's NATS_USER, NATS_PASSWORD, NATS_TOKEN, NATS_CREDS, NATS_NKEY, NATS_CA,

@@ -26,7 +26,7 @@ type resultFilter struct {
 }
 
 func (f *resultFilter) register(fs *flag.FlagSet) {
-	fs.Var(&f.types, "type", "assigned, released, listed or failed (repeatable, or comma-separated)")
+	fs.Var(&f.types, "type", "assigned, released, listed, failed, reconciled or person.failed (repeatable, or comma-separated)")
 	fs.StringVar(&f.vendor, "vendor", "", "only this vendor's results")
 	fs.StringVar(&f.user, "user", "", "only this user's results")
 	fs.StringVar(&f.code, "code", "", "only failures with this error code (implies --type failed)")
@@ -38,8 +38,10 @@ func (f *resultFilter) subjects() ([]string, error) {
 	for _, t := range f.types {
 		for t := range strings.SplitSeq(t, ",") {
 			s := "license." + strings.TrimPrefix(strings.TrimSpace(t), "license.")
-			if !slices.Contains(events.ResultSubjects, s) {
-				return nil, fmt.Errorf("--type %q: want assigned, released, listed or failed", t)
+			if p := personSubject(t); p != "" { // person_output.go
+				s = p
+			} else if !slices.Contains(events.ResultSubjects, s) {
+				return nil, fmt.Errorf("--type %q: want assigned, released, listed, failed, reconciled or person.failed", t)
 			}
 			if !slices.Contains(subs, s) {
 				subs = append(subs, s)
@@ -56,7 +58,7 @@ func (f *resultFilter) subjects() ([]string, error) {
 		subs = []string{events.SubjectFailed}
 	}
 	if len(subs) == 0 {
-		subs = slices.Clone(events.ResultSubjects)
+		subs = slices.Concat(events.ResultSubjects, events.PersonResultSubjects)
 	}
 	return subs, nil
 }
@@ -191,7 +193,10 @@ func runWatch(ctx context.Context, a *app, args []string) int {
 		print = func(raw []byte, _ events.Result) error { return printJSONLine(a.stdout, raw) }
 	} else {
 		fmt.Fprintf(a.stdout, watchRow, "TIME", "TYPE", "VENDOR", "USER", "LICENSES", "OUTCOME", "COMMAND")
-		print = func(_ []byte, r events.Result) error {
+		print = func(raw []byte, r events.Result) error {
+			if strings.HasPrefix(r.Type, "person.") {
+				return printPersonRow(a.stdout, raw)
+			}
 			_, err := fmt.Fprintf(a.stdout, watchRow, r.Time.UTC().Format(time.RFC3339),
 				strings.TrimPrefix(r.Type, "license."), dash(r.Data.Vendor), dash(r.Data.User),
 				dash(strings.Join(resultCodes(r), ",")), outcome(r), r.Data.CommandID)

@@ -50,6 +50,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer releaseDir()
+	personPolicy, policySource, err := loadPolicy(cfg.Sandbox) // people.go
+	if err != nil {
+		return err
+	}
 	log, err := newLogger(stdout, cfg.LogLevel)
 	if err != nil {
 		return err
@@ -97,11 +101,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	httpSrv := serveHTTP(httpLn, probes, log)
 	defer shutdownHTTP(httpSrv)
 
-	svc, err := consumer.Start(ctx, serviceOptions(cfg, nc, vendorReg, log, m))
+	opts := serviceOptions(cfg, nc, vendorReg, log, m)
+	svc, err := consumer.Start(ctx, opts)
 	if err != nil {
 		return err
 	}
 	probes.setService(svc)
+	if err := startPeople(ctx, svc, opts.Settings, personPolicy, policySource, vendorReg.Names(), log); err != nil {
+		return err
+	}
 	go refreshGauges(ctx, svc, vendorReg, m, cfg.PoolRefresh, log)
 	log.Info("ready", zap.String("consumer", svc.Consumer.CachedInfo().Name), zap.Strings("vendors", vendorReg.Names()))
 

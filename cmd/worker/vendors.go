@@ -85,6 +85,7 @@ var allVendors = []vendorSpec{
 	}),
 	spec("msp360", "MSP360", msp360.New, func() (msp360.Config, sandboxFake) {
 		f := msp360test.New(msp360test.Options{Demo: true, KeepRequests: sandboxRequestLog})
+		f.AddUser(sandboxPerson) // people.go
 		return msp360.Config{
 			BaseURL: f.URL, Username: msp360test.Username, Password: msp360test.Password,
 			RateLimit: sandboxRate, MaxConcurrency: sandboxConcurrency,
@@ -108,6 +109,7 @@ var allVendors = []vendorSpec{
 	}),
 	spec("m365", "M365", m365.New, func() (m365.Config, sandboxFake) {
 		f := m365test.New(m365test.Options{Demo: true, KeepRequests: sandboxRequestLog})
+		f.AddUser(m365test.User{UPN: sandboxPerson, DisplayName: "Ana Smith", UsageLocation: "DE"}) // people.go
 		return m365.Config{
 			TenantID: m365test.TenantID, ClientID: m365test.ClientID, ClientSecret: m365test.ClientSecret,
 			LoginURL: f.URL, GraphURL: f.URL,

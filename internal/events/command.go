@@ -1,6 +1,9 @@
 package events
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Command is a license command: a CloudEvents 1.0 event in structured JSON mode
 // published on license.assign, license.release or license.list.
@@ -19,9 +22,15 @@ type Command struct {
 
 // CommandData is the data of a Command.
 type CommandData struct {
-	Vendor   string   `json:"vendor"`
-	Account  string   `json:"account,omitempty"`
-	User     string   `json:"user,omitempty"`
+	Vendor  string `json:"vendor"`
+	Account string `json:"account,omitempty"`
+	User    string `json:"user,omitempty"`
+	// Email stands in for User: the worker finds the vendor's user id from
+	// it through the vendor's directory, and the result carries both.
+	Email string `json:"email,omitempty"`
+	// Person is the HR id of the person a command was derived for (a person
+	// event's data.person); it is carried into the result for the audit.
+	Person   string   `json:"person,omitempty"`
 	Licenses []string `json:"licenses,omitempty"`
 	Reason   string   `json:"reason,omitempty"`
 	DryRun   bool     `json:"dry_run,omitempty"`
@@ -44,6 +53,13 @@ func NewCommand(typ, source, id string, at time.Time, data CommandData) Command 
 // LaneKey identifies the (vendor, account, user) whose commands must be applied
 // in order. Commands that name no user (pool listings) share the vendor's lane
 // key with an empty user, which orders nothing of consequence.
+//
+// A command that names an e-mail instead of a user is laned by the e-mail:
+// before resolution the user is unknown, and one lane for all of them
+// would run a thousand joiners' commands one after another.
 func (c Command) LaneKey() string {
+	if c.Data.User == "" && c.Data.Email != "" {
+		return c.Data.Vendor + "\x00" + c.Data.Account + "\x00email:" + strings.ToLower(c.Data.Email)
+	}
 	return c.Data.Vendor + "\x00" + c.Data.Account + "\x00" + c.Data.User
 }

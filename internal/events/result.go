@@ -24,9 +24,13 @@ type ResultData struct {
 	// RedriveOf repeats the command's redriveof attribute.
 	RedriveOf string `json:"redrive_of,omitempty"`
 
-	Vendor   string          `json:"vendor,omitempty"`
-	Account  string          `json:"account,omitempty"`
-	User     string          `json:"user,omitempty"`
+	Vendor  string `json:"vendor,omitempty"`
+	Account string `json:"account,omitempty"`
+	User    string `json:"user,omitempty"`
+	// Email and Person repeat the command's: a command that named an
+	// e-mail carries both it and the user id it resolved to.
+	Email    string          `json:"email,omitempty"`
+	Person   string          `json:"person,omitempty"`
 	Licenses []LicenseResult `json:"licenses,omitzero"`
 	// Held is the user's license codes at the vendor after the command. It is
 	// present (possibly empty) on every successful assign, release and
@@ -124,6 +128,7 @@ func NewResult(cmd Command, seq uint64, at time.Time, data ResultData) Result {
 	if data.User == "" {
 		data.User = cmd.Data.User
 	}
+	data.Email, data.Person = cmd.Data.Email, cmd.Data.Person
 	data.DryRun = cmd.Data.DryRun
 	return Result{
 		SpecVersion:     SpecVersion,
