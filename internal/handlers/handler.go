@@ -167,7 +167,7 @@ func (h *Handler) Handle(ctx context.Context, d Delivery) (Reply, error) {
 		return Reject(d.Command, d.Seq, "", verr, t.start)
 	}
 	v, resolveErr := h.resolve(&d.Command)
-	t.cmd, t.digest = d.Command, Digest(meaning(d.Command))
+	t.cmd, t.digest = d.Command, Digest(d.Command)
 	rec, rev, err := readRecord(ctx, h.opts.Store, t.cmd.ID)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Reply{}, fmt.Errorf("read record of %s: %w", t.cmd.ID, err)

@@ -99,12 +99,14 @@ func readRecord(ctx context.Context, s Store, id string) (record, uint64, error)
 }
 
 // Digest returns the digest of a command's meaning: its type, vendor,
-// account, user and dry_run, and its licenses as a set. Two commands with
-// one id and different digests are an idempotency conflict; the source,
-// time and reason are not part of the meaning. cmd should carry the
-// resolved account and the canonical user (see Canonical), so that a
-// command re-sent with its default account spelled out means the same.
+// account, user (as its vendor compares user ids) and dry_run, and its
+// licenses as a set. Two commands with one id and different digests are an
+// idempotency conflict; the source, time and reason are not part of the
+// meaning. cmd must carry its resolved account (the vendor's default filled
+// in), so that a command re-sent with its default account spelled out
+// means the same.
 func Digest(cmd events.Command) string {
+	cmd = meaning(cmd)
 	codes := slices.Clone(cmd.Data.Licenses)
 	slices.Sort(codes)
 	codes = slices.Compact(codes)
