@@ -48,7 +48,7 @@ func (h *Handler) acquire(ctx context.Context, t *task) (acquisition, error) {
 		}
 		folded := false
 		if hd := e.Hold; hd != nil && (hd.Command != t.cmd.ID || hd.Owner != h.opts.Owner) {
-			ended, err := h.foldEnded(ctx, &e)
+			ended, err := h.foldEnded(ctx, key, &e)
 			if err != nil {
 				return acquisition{}, err
 			}
@@ -93,12 +93,48 @@ func (h *Handler) acquire(ctx context.Context, t *task) (acquisition, error) {
 	return acquisition{}, &BusyError{Owner: "another replica", Until: h.clock.Now().Add(100 * time.Millisecond)}
 }
 
+// recall returns the outcome of command id, which this worker finished
+// holding the user of key, and forgets it.
+func (h *Handler) recall(key, id string) ([]events.LicenseResult, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	f, ok := h.finished[key]
+	if !ok || f.command != id {
+		return nil, false
+	}
+	delete(h.finished, key)
+	return f.applied, true
+}
+
+// remember keeps the outcome of command id, stored as its record, which
+// leaves its hold on the user of key: this worker's next command there
+// folds it in without reading the record back.
+func (h *Handler) remember(key, id string, applied []events.LicenseResult) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.finished) >= maxSeen {
+		clear(h.finished)
+	}
+	h.finished[key] = finishedHold{command: id, applied: applied}
+}
+
+// finishedHold is a command this worker finished, its hold left in place.
+type finishedHold struct {
+	command string
+	applied []events.LicenseResult
+}
+
 // foldEnded reports whether the command holding e has ended: its result
 // is stored. If so it records that command's outcome in e and clears the
 // hold. A command does not release its user when it succeeds (one write
 // fewer); this is where its outcome reaches the ledger.
-func (h *Handler) foldEnded(ctx context.Context, e *ledgerEntry) (bool, error) {
+func (h *Handler) foldEnded(ctx context.Context, key string, e *ledgerEntry) (bool, error) {
 	hd := e.Hold
+	if applied, ok := h.recall(key, hd.Command); ok {
+		e.apply(hd.Mark, hd.All, applied)
+		e.Hold = nil
+		return true, nil
+	}
 	rec, _, err := readRecord(ctx, h.opts.Store, hd.Command)
 	if errors.Is(err, ErrNotFound) {
 		return false, nil

@@ -109,6 +109,9 @@ type Handler struct {
 
 	mu   sync.Mutex
 	seen map[string]sighting // other workers' holds, by ledger key
+	// finished are the commands this worker finished whose holds it left
+	// in place, by ledger key.
+	finished map[string]finishedHold
 }
 
 // New returns a Handler.
@@ -128,7 +131,7 @@ func New(opts Options) *Handler {
 	if opts.Observer == nil {
 		opts.Observer = nopObserver{}
 	}
-	return &Handler{opts: opts, clock: opts.Clock, seen: make(map[string]sighting)}
+	return &Handler{opts: opts, clock: opts.Clock, seen: make(map[string]sighting), finished: make(map[string]finishedHold)}
 }
 
 // storeTimeout bounds the final writes to the buckets.

@@ -66,7 +66,11 @@ func (h *Handler) work(ctx context.Context, t *task) (Reply, error) {
 		return Reply{}, err
 	}
 	reply, err := h.finish(bctx, t, res)
-	if err == nil && acq.hold != nil && !changedAnything(res) {
+	switch {
+	case err != nil || acq.hold == nil || reply.Replayed:
+	case changedAnything(res):
+		h.remember(acq.hold.key, t.cmd.ID, res.Data.Licenses)
+	default:
 		acq.hold.release(bctx)
 	}
 	return reply, err
