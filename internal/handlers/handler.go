@@ -163,13 +163,13 @@ type task struct {
 // ErrClaimLost, or a store failure.
 func (h *Handler) Handle(ctx context.Context, d Delivery) (Reply, error) {
 	t := &task{d: d, start: h.clock.Now()}
+	v, resolveErr := h.resolve(&d.Command)
 	if verr := events.CheckTime(d.Command.Time, t.start, h.opts.MaxClockSkew); verr != nil {
 		// Not stored: the id stays free for the command sent again with
 		// its true time.
 		h.opts.Observer.ObserveCommand(d.Command.Type, d.Command.Data.Vendor, verr.Code, 0)
 		return Reject(d.Command, d.Seq, "", verr, t.start)
 	}
-	v, resolveErr := h.resolve(&d.Command)
 	t.cmd, t.digest = d.Command, Digest(d.Command)
 	rec, rev, err := readRecord(ctx, h.opts.Store, t.cmd.ID)
 	if err != nil && !errors.Is(err, ErrNotFound) {

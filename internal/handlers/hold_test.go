@@ -199,6 +199,9 @@ func TestOneUserInTwoSpellingsIsOneSeatHolder(t *testing.T) {
 	if got := statuses(r)["AAA"]; got != events.StatusSkippedSuperseded {
 		t.Errorf("older release for U1 without its account: %s, want skipped_superseded", got)
 	}
+	if want := "uipath/" + account + "/U1"; r.Subject != want {
+		t.Errorf("result subject %q, want %q (the account the worker resolved)", r.Subject, want)
+	}
 	if got := w.ledger.keyList(); len(got) != 1 {
 		t.Errorf("ledger keys %v, want one", got)
 	}
