@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,6 +118,34 @@ func (s *memStore) keyList() []string {
 	return out
 }
 
+// cutOff is one replica's view of a bucket, whose writes fail while cut
+// is set (its network to NATS is down); other replicas write as usual.
+type cutOff struct {
+	handlers.Store
+	cut *atomic.Bool
+}
+
+func (s cutOff) Create(ctx context.Context, key string, value []byte) (uint64, error) {
+	if s.cut.Load() {
+		return 0, errUnreachable
+	}
+	return s.Store.Create(ctx, key, value)
+}
+
+func (s cutOff) Update(ctx context.Context, key string, value []byte, rev uint64) (uint64, error) {
+	if s.cut.Load() {
+		return 0, errUnreachable
+	}
+	return s.Store.Update(ctx, key, value, rev)
+}
+
+func (s cutOff) Delete(ctx context.Context, key string, rev uint64) error {
+	if s.cut.Load() {
+		return errUnreachable
+	}
+	return s.Store.Delete(ctx, key, rev)
+}
+
 // fakeClock is a clock that moves only when the test says. Tickers fire
 // on Advance, once per period passed.
 type fakeClock struct {
@@ -202,12 +231,17 @@ const lease = 30 * time.Second
 // replica returns a handler named owner over the world's buckets; wrap, if
 // given, wraps the vendor it calls.
 func (w *world) replica(owner string, wrap ...func(vendors.Vendor) vendors.Vendor) *handlers.Handler {
+	return w.replicaOn(owner, w.store, w.ledger, wrap...)
+}
+
+// replicaOn is replica with its own view of the buckets.
+func (w *world) replicaOn(owner string, store, ledger handlers.Store, wrap ...func(vendors.Vendor) vendors.Vendor) *handlers.Handler {
 	v := w.vendor
 	for _, f := range wrap {
 		v = f(v)
 	}
 	return handlers.New(handlers.Options{
-		Store: w.store, Ledger: w.ledger, Vendors: vendors.NewRegistry(v),
+		Store: store, Ledger: ledger, Vendors: vendors.NewRegistry(v),
 		Policy: vendors.RetryPolicy{
 			InitialInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond,
 			InProcessBudget: 10 * time.Second, TotalBudget: time.Hour, MaxDeferral: time.Second,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,26 +121,22 @@ func TestALapsedNewerCommandIsNeverUndoneByAnOlderOne(t *testing.T) {
 	older := cmd(events.SubjectRelease, "older", "u1", base, "AAA")
 	b := w.replica("b")
 	var olderResult events.Result
-	a := w.replica("a", pausing(func() {
-		// A has assigned AAA at the vendor; now its stores stop
-		// answering, for longer than a lease.
-		w.ledger.setFailWrites(true)
-		w.store.setFailWrites(true)
+	var cut atomic.Bool
+	a := w.replicaOn("a", cutOff{w.store, &cut}, cutOff{w.ledger, &cut}, pausing(func() {
+		// A has assigned AAA at the vendor; now its writes stop
+		// reaching the stores, for longer than a lease.
+		cut.Store(true)
 		w.clock.Advance(lease / 3)
 		w.clock.Advance(lease / 3)
 		// B sees A's hold, waits a whole lease, and takes the user over
-		// for the older release. Its own writes reach the stores.
-		w.ledger.setFailWrites(false)
-		w.store.setFailWrites(false)
+		// for the older release.
 		if _, _, err := handle(t, b, older, 1); err == nil {
 			t.Error("older on first sight of A's hold: want BusyError")
 		}
-		w.ledger.setFailWrites(true)
-		w.store.setFailWrites(true)
 		w.clock.Advance(lease)
-		w.ledger.setFailWrites(false)
-		w.store.setFailWrites(false)
 		olderResult = mustHandle(t, b, older, 1)
+		// A's network is back.
+		cut.Store(false)
 	}))
 	_, reply, err := handle(t, a, newer, 2)
 	if err == nil {
