@@ -26,6 +26,8 @@ type memStore struct {
 	writes int
 	// failWrites makes every write fail as an unreachable NATS would.
 	failWrites bool
+	// wrote, if set, is told of every write.
+	wrote chan string
 }
 
 type memEntry struct {
@@ -49,6 +51,9 @@ func (s *memStore) write(key string, value []byte, check func(memEntry, bool) er
 	}
 	s.writes++
 	s.seq++
+	if s.wrote != nil {
+		s.wrote <- key
+	}
 	if value == nil {
 		delete(s.keys, key)
 	} else {
@@ -93,6 +98,14 @@ func (s *memStore) Get(_ context.Context, key string) ([]byte, uint64, error) {
 		return nil, 0, handlers.ErrNotFound
 	}
 	return slices.Clone(e.value), e.rev, nil
+}
+
+// notify has every write told on c (nil: none) and returns c.
+func (s *memStore) notify(c chan string) chan string {
+	s.mu.Lock()
+	s.wrote = c
+	s.mu.Unlock()
+	return c
 }
 
 func (s *memStore) setFailWrites(fail bool) {

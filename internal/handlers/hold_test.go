@@ -237,3 +237,44 @@ func TestLedgerKeysAreReadable(t *testing.T) {
 }
 
 var _ = context.Background
+
+// One command id runs on one replica at a time: while replica A works on
+// it, renewing its hold, replica B given the same command is told it is
+// busy however long A takes; once A has finished, B replays A's result.
+func TestOneCommandRunsOnOneReplicaAtATime(t *testing.T) {
+	w := newWorld(t)
+	w.fake.SetPool(account, "AAA", 5)
+	w.fake.AddUser(account, "u1")
+	c := cmd(events.SubjectAssign, "only-once", "u1", base, "AAA")
+	b := w.replica("b")
+	a := w.replica("a", pausing(func() {
+		wrote := w.ledger.notify(make(chan string, 1))
+		defer w.ledger.notify(nil)
+		for i := range 6 {
+			if _, _, err := handle(t, b, c, 1); !isBusy(err) {
+				t.Errorf("replica B while A works, %v into it: %v, want BusyError", time.Duration(i)*lease/3, err)
+			}
+			// A renews every third of a lease; wait for its renewal (a
+			// safety net, not a measure: it comes at once).
+			w.clock.Advance(lease / 3)
+			select {
+			case <-wrote:
+			case <-time.After(time.Minute):
+				t.Fatal("replica A did not renew its hold")
+			}
+		}
+	}))
+	first := mustHandle(t, a, c, 1)
+	r, reply, err := handle(t, b, c, 1)
+	if err != nil || !reply.Replayed || r.ID != first.ID {
+		t.Errorf("replica B after A finished: replayed %v, err %v; want A's result replayed", reply.Replayed, err)
+	}
+	if n := w.fake.Writes(); n != 1 {
+		t.Errorf("the vendor got %d writes, want 1", n)
+	}
+}
+
+func isBusy(err error) bool {
+	var busy *handlers.BusyError
+	return errors.As(err, &busy)
+}
