@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/handlers"
 )
 
 // stringList is a repeatable flag.
@@ -34,6 +35,7 @@ type commandFlags struct {
 	email    string
 	licenses stringList
 	id       string
+	at       string
 	source   string
 	reason   string
 	dryRun   bool
@@ -51,6 +53,7 @@ func newCommandFlags(verb string, stderr io.Writer) *commandFlags {
 	f.fs.StringVar(&f.user, "user", "", "the vendor's user id")
 	f.fs.StringVar(&f.email, "email", "", "instead of --user: the person's e-mail, found in the vendor's directory")
 	f.fs.StringVar(&f.id, "id", "", "command id, the idempotency key (default: a new random id)")
+	f.fs.StringVar(&f.at, "time", "", "when the fact happened, for back-dated HR facts: RFC 3339 or a date (default: now; never in the future)")
 	f.fs.StringVar(&f.source, "source", defaultSource(), "CloudEvents source")
 	f.fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "how long --wait waits")
 	f.fs.BoolVar(&f.json, "json", false, "print the result as one CloudEvents JSON line")
@@ -87,9 +90,21 @@ func (f *commandFlags) command(typ string) (events.Command, error) {
 	if f.id == "" {
 		f.id = newID()
 	}
+	now, at := time.Now(), time.Now()
+	if f.at != "" {
+		var err error
+		if at, err = parseTime(f.at); err != nil {
+			return events.Command{}, err
+		}
+	}
+	// The worker refuses a time this far ahead; refuse it before it is
+	// published (a mistyped year).
+	if verr := events.CheckTime(at, now, handlers.DefaultMaxClockSkew); verr != nil {
+		return events.Command{}, verr
+	}
 	// The flags are an edge: spaces around a value are a typing slip, cut
 	// here; the wire contract refuses them.
-	cmd := events.NewCommand(typ, f.source, strings.TrimSpace(f.id), time.Now(), events.CommandData{
+	cmd := events.NewCommand(typ, f.source, strings.TrimSpace(f.id), at, events.CommandData{
 		Vendor: strings.TrimSpace(f.vendor), Account: strings.TrimSpace(f.account),
 		User: strings.TrimSpace(f.user), Email: strings.TrimSpace(f.email), Licenses: trimAll(f.licenses),
 		Reason: strings.TrimSpace(f.reason), DryRun: f.dryRun,
@@ -130,6 +145,7 @@ func (a *app) sendCommand(ctx context.Context, typ string, args []string) int {
 	if typ == events.SubjectList {
 		f.wait = true
 	}
+	idGiven := f.id != "" // a new random id cannot have been used
 	cmd, err := f.command(typ)
 	if err != nil {
 		return a.usagef("%s: %v", verb, err)
@@ -139,6 +155,14 @@ func (a *app) sendCommand(ctx context.Context, typ string, args []string) int {
 		return a.unreachable(err)
 	}
 	defer c.close()
+	if idGiven {
+		if err := c.checkID(ctx, cmd); errors.Is(err, errIDReused) {
+			return a.usagef("%s: %v", verb, err)
+		} else if err != nil {
+			fmt.Fprintf(a.stderr, "publish: %v\n", err)
+			return exitFailed
+		}
+	}
 	if !f.wait {
 		ack, err := c.publish(ctx, cmd)
 		if err != nil {

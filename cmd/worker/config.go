@@ -30,6 +30,7 @@ type Config struct {
 	EventMaxAge      time.Duration `envconfig:"EVENT_MAX_AGE" default:"8760h" desc:"how long results stay in LICENSE_EVENTS (the audit trail)"`
 	DedupTTL         time.Duration `envconfig:"DEDUP_TTL" default:"720h" desc:"how long a command id is remembered (at least the command max age)"`
 	AckWait          time.Duration `envconfig:"ACK_WAIT" default:"30s" desc:"consumer AckWait, also the claim lease (at least 3s)"`
+	MaxClockSkew     time.Duration `envconfig:"MAX_CLOCK_SKEW" default:"5m" desc:"how far ahead of this worker's clock a command's time may be before it is invalid_command"`
 	RetryInProcess   time.Duration `envconfig:"RETRY_IN_PROCESS" default:"20s" desc:"transient failures retried in-process before the command is handed back"`
 	RetryBudget      time.Duration `envconfig:"RETRY_BUDGET" default:"24h" desc:"from the first attempt to retries_exhausted"`
 	PoolRefresh      time.Duration `envconfig:"POOL_REFRESH" default:"5m" desc:"how often the pool gauges are refreshed (0: only on list)"`
@@ -76,7 +77,7 @@ func (c Config) Validate() error {
 		"SEATKEEPER_SHUTDOWN_TIMEOUT": c.ShutdownTimeout, "SEATKEEPER_COMMAND_MAX_AGE": c.CommandMaxAge,
 		"SEATKEEPER_EVENT_MAX_AGE": c.EventMaxAge, "SEATKEEPER_DEDUP_TTL": c.DedupTTL,
 		"SEATKEEPER_ACK_WAIT": c.AckWait, "SEATKEEPER_RETRY_IN_PROCESS": c.RetryInProcess,
-		"SEATKEEPER_RETRY_BUDGET": c.RetryBudget,
+		"SEATKEEPER_RETRY_BUDGET": c.RetryBudget, "SEATKEEPER_MAX_CLOCK_SKEW": c.MaxClockSkew,
 	} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive", name))

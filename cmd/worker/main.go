@@ -129,7 +129,7 @@ func serviceOptions(cfg Config, nc *nats.Conn, reg *vendors.Registry, log *zap.L
 	return consumer.ServiceOptions{
 		Conn: nc, Settings: settings, Vendors: reg, Policy: policy,
 		Owner: cfg.WorkerID, Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownTimeout,
-		Logger: log, Observer: m,
+		Logger: log, Observer: m, MaxClockSkew: cfg.MaxClockSkew,
 	}
 }
 

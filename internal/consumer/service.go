@@ -34,6 +34,10 @@ type ServiceOptions struct {
 		handlers.Observer
 		Observer
 	}
+
+	// MaxClockSkew is how far ahead of the worker's clock a command's time
+	// may be (handlers.Options.MaxClockSkew).
+	MaxClockSkew time.Duration
 }
 
 // Service is a running worker: streams and buckets set up, the loop pulling.
@@ -79,6 +83,7 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 		Logger:   o.Logger,
 
 		Identities: Identities{KV: peopleKV},
+		MaxClockSkew: o.MaxClockSkew,
 	})
 	loop := New(Options{
 		Consumer:        res.Consumer,

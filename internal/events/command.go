@@ -1,9 +1,6 @@
 package events
 
-import (
-	"strings"
-	"time"
-)
+import "time"
 
 // Command is a license command: a CloudEvents 1.0 event in structured JSON mode
 // published on license.assign, license.release or license.list.
@@ -50,16 +47,3 @@ func NewCommand(typ, source, id string, at time.Time, data CommandData) Command 
 	}
 }
 
-// LaneKey identifies the (vendor, account, user) whose commands must be applied
-// in order. Commands that name no user (pool listings) share the vendor's lane
-// key with an empty user, which orders nothing of consequence.
-//
-// A command that names an e-mail instead of a user is laned by the e-mail:
-// before resolution the user is unknown, and one lane for all of them
-// would run a thousand joiners' commands one after another.
-func (c Command) LaneKey() string {
-	if c.Data.User == "" && c.Data.Email != "" {
-		return c.Data.Vendor + "\x00" + c.Data.Account + "\x00email:" + strings.ToLower(c.Data.Email)
-	}
-	return c.Data.Vendor + "\x00" + c.Data.Account + "\x00" + c.Data.User
-}

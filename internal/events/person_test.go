@@ -151,20 +151,3 @@ func TestPersonResultMatchesSchema(t *testing.T) {
 
 var t0 = time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 
-// TestLaneKeyByEmail: commands that name an e-mail instead of a user are
-// ordered per e-mail, not all in one lane of the vendor (which would run
-// every joiner's command one after another).
-func TestLaneKeyByEmail(t *testing.T) {
-	cmd := func(email, user string) events.Command {
-		return events.NewCommand(events.SubjectAssign, "hr", "id", t0, events.CommandData{Vendor: "m365", Email: email, User: user})
-	}
-	if a, b := cmd("a@example.com", "").LaneKey(), cmd("b@example.com", "").LaneKey(); a == b {
-		t.Errorf("two e-mails share the lane %q", a)
-	}
-	if a, b := cmd("a@example.com", "").LaneKey(), cmd("A@Example.com", "").LaneKey(); a != b {
-		t.Errorf("one address in two cases has lanes %q and %q", a, b)
-	}
-	if a, b := cmd("", "u1").LaneKey(), cmd("", "u2").LaneKey(); a == b {
-		t.Errorf("two users share the lane %q", a)
-	}
-}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -36,7 +37,7 @@ func identityKey(cmd events.Command) string {
 // failed result when the e-mail matches no user or several, and an error
 // (a *vendors.Deferral) when the directory is out of reach. cached reports
 // whether the id came from the cache.
-func (h *Handler) identify(ctx context.Context, v vendors.Vendor, cmd *events.Command, d Delivery, c *claim) (failed *events.Result, cached bool, err error) {
+func (h *Handler) identify(ctx context.Context, v vendors.Vendor, cmd *events.Command, d Delivery, firstAttempt time.Time) (failed *events.Result, cached bool, err error) {
 	key := identityKey(*cmd)
 	if h.opts.Identities != nil {
 		user, ok, err := h.opts.Identities.Lookup(ctx, cmd.Data.Vendor, cmd.Data.Account, key)
@@ -55,7 +56,7 @@ func (h *Handler) identify(ctx context.Context, v vendors.Vendor, cmd *events.Co
 		return &res, false, nil
 	}
 	var user string
-	attempts, err := h.opts.Policy.Retry(ctx, c.rec.FirstAttempt, func(ctx context.Context) error {
+	attempts, err := h.opts.Policy.Retry(ctx, firstAttempt, func(ctx context.Context) error {
 		var err error
 		user, err = dir.FindUser(ctx, cmd.Data.Account, cmd.Data.Email)
 		return err
@@ -91,11 +92,4 @@ func (h *Handler) staleIdentity(ctx context.Context, cmd events.Command, res eve
 		return err
 	}
 	return &vendors.Deferral{Err: fmt.Errorf("cached user %s of %s is gone at %s: resolving the e-mail again", cmd.Data.User, cmd.Data.Email, cmd.Data.Vendor)}
-}
-
-func derefResult(r *events.Result) events.Result {
-	if r == nil {
-		return events.Result{}
-	}
-	return *r
 }

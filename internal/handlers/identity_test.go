@@ -3,7 +3,6 @@ package handlers_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,50 +10,6 @@ import (
 	"github.com/seatkeeper/seatkeeper/internal/handlers"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
 )
-
-// memStore is a Store in memory, with revisions as JetStream KV has them.
-type memStore struct {
-	mu   sync.Mutex
-	rev  uint64
-	vals map[string][]byte
-	revs map[string]uint64
-}
-
-func newMemStore() *memStore {
-	return &memStore{vals: map[string][]byte{}, revs: map[string]uint64{}}
-}
-
-func (s *memStore) Create(_ context.Context, key string, v []byte) (uint64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.vals[key]; ok {
-		return 0, handlers.ErrExists
-	}
-	s.rev++
-	s.vals[key], s.revs[key] = v, s.rev
-	return s.rev, nil
-}
-
-func (s *memStore) Get(_ context.Context, key string) ([]byte, uint64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.vals[key]
-	if !ok {
-		return nil, 0, handlers.ErrNotFound
-	}
-	return v, s.revs[key], nil
-}
-
-func (s *memStore) Update(_ context.Context, key string, v []byte, rev uint64) (uint64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.revs[key] != rev {
-		return 0, handlers.ErrConflict
-	}
-	s.rev++
-	s.vals[key], s.revs[key] = v, s.rev
-	return s.rev, nil
-}
 
 // directory is a vendor whose users are found by e-mail: users maps an
 // e-mail to its user ids (several: ambiguous).
@@ -197,5 +152,25 @@ func TestStaleCachedIdentity(t *testing.T) {
 	}
 	if res := decode(t, r); res.Type != events.SubjectAssigned || res.Data.User != "u-new" {
 		t.Errorf("redelivery: %s user %q %+v, want assigned to u-new", res.Type, res.Data.User, res.Data.Error)
+	}
+}
+
+// TestLaneKeyByEmail: commands that name an e-mail instead of a user are
+// ordered per e-mail, not all in one lane of the vendor (which would run
+// every joiner's command one after another).
+func TestLaneKeyByEmail(t *testing.T) {
+	h := newHandler(&directory{}, identities{})
+	key := func(email, user string) string {
+		return h.LaneKey(events.NewCommand(events.SubjectAssign, "hr", "id", time.Now(),
+			events.CommandData{Vendor: "m365", Account: "t1", Email: email, User: user}))
+	}
+	if a, b := key("a@example.com", ""), key("b@example.com", ""); a == b {
+		t.Errorf("two e-mails share the lane %q", a)
+	}
+	if a, b := key("a@example.com", ""), key("A@Example.com", ""); a != b {
+		t.Errorf("one address in two cases has lanes %q and %q", a, b)
+	}
+	if a, b := key("", "u1"), key("", "u2"); a == b {
+		t.Errorf("two users share the lane %q", a)
 	}
 }
