@@ -11,7 +11,7 @@ import (
 	"github.com/seatkeeper/seatkeeper/internal/people"
 )
 
-var hired = time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+var hired = time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
 
 // TestPersonJoinMoveLeave takes one person through joining (two rules
 // match: the union of their grants at every vendor, each user found from
