@@ -102,6 +102,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	httpSrv := serveHTTP(httpLn, probes, log)
 	defer shutdownHTTP(httpSrv)
 
+	stopIngress, err := startIngress(ctx, nc, cfg.Replicas, reg, log)
+	if err != nil {
+		return err
+	}
+	defer stopIngress()
+
 	settings := consumer.DefaultSettings(cfg.Concurrency)
 	settings.Replicas = cfg.Replicas
 	settings.CommandMaxAge, settings.EventMaxAge = cfg.CommandMaxAge, cfg.EventMaxAge
