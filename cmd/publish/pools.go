@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -76,10 +77,24 @@ func runPools(ctx context.Context, a *app, args []string) int {
 			fmt.Fprintf(tw, "%s\t(no pools)\t\t\t\n", v)
 		default:
 			for _, p := range ans.res.res.Data.Pools {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\n", v, p.Code, p.Total, p.Assigned, p.Free)
+				fmt.Fprintln(tw, poolRow(v, p))
 			}
 		}
 	}
 	_ = tw.Flush()
 	return status
+}
+
+// poolRow is one line of the pools table. A pool whose total the vendor
+// does not tell shows "?" for its total and free seats, never a number
+// made up; a trial pool is marked after its code.
+func poolRow(vendor string, p events.Pool) string {
+	code, total, free := p.Code, strconv.Itoa(p.Total), strconv.Itoa(p.Free)
+	if p.Trial {
+		code += " (trial)"
+	}
+	if p.TotalUnknown {
+		total, free = "?", "?"
+	}
+	return fmt.Sprintf("%s\t%s\t%s\t%d\t%s", vendor, code, total, p.Assigned, free)
 }

@@ -53,6 +53,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	cfg.Sandbox = cfg.Sandbox || *sandbox
+	personPolicy, policySource, err := loadPolicy(cfg.Sandbox) // people.go
+	if err != nil {
+		return err
+	}
 	natsCfg, err := natsconn.Load()
 	if err != nil {
 		return err
@@ -124,6 +128,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	probes.setService(svc)
+	if err := startPeople(ctx, svc, settings, personPolicy, policySource, vendorReg.Names(), log); err != nil {
+		return err
+	}
 	go refreshGauges(ctx, svc, vendorReg, m, cfg.PoolRefresh, log)
 	log.Info("ready", zap.String("consumer", svc.Consumer.CachedInfo().Name), zap.Strings("vendors", vendorReg.Names()))
 

@@ -58,6 +58,11 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("set up JetStream: %w", err)
 	}
+	// The people bucket also caches the vendor user ids e-mails resolve to.
+	peopleKV, err := PeopleBucket(setupCtx, js, o.Settings)
+	if err != nil {
+		return nil, fmt.Errorf("set up JetStream: %w", err)
+	}
 	var hobs handlers.Observer
 	var lobs Observer
 	if o.Observer != nil {
@@ -72,6 +77,8 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 		Lease:    o.Settings.AckWait,
 		Observer: hobs,
 		Logger:   o.Logger,
+
+		Identities: Identities{KV: peopleKV},
 	})
 	loop := New(Options{
 		Consumer:        res.Consumer,

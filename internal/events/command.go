@@ -24,9 +24,15 @@ type Command struct {
 
 // CommandData is the data of a Command.
 type CommandData struct {
-	Vendor   string   `json:"vendor"`
-	Account  string   `json:"account,omitempty"`
-	User     string   `json:"user,omitempty"`
+	Vendor  string `json:"vendor"`
+	Account string `json:"account,omitempty"`
+	User    string `json:"user,omitempty"`
+	// Email stands in for User: the worker finds the vendor's user id from
+	// it through the vendor's directory, and the result carries both.
+	Email string `json:"email,omitempty"`
+	// Person is the HR id of the person a command was derived for (a person
+	// event's data.person); it is carried into the result for the audit.
+	Person   string   `json:"person,omitempty"`
 	Licenses []string `json:"licenses,omitempty"`
 	Reason   string   `json:"reason,omitempty"`
 	DryRun   bool     `json:"dry_run,omitempty"`

@@ -19,6 +19,7 @@ var attributeKinds = map[string]string{
 // field is allowed.
 var dataKinds = map[string]string{
 	"vendor": "string", "account": "string", "user": "string",
+	"email": "string", "person": "string",
 	"licenses": "list", "reason": "string", "dry_run": "boolean",
 }
 

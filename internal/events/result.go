@@ -27,9 +27,13 @@ type ResultData struct {
 	// that sent it over HTTP, by name.
 	CommandAuthID string `json:"command_authid,omitempty"`
 
-	Vendor   string          `json:"vendor,omitempty"`
-	Account  string          `json:"account,omitempty"`
-	User     string          `json:"user,omitempty"`
+	Vendor  string `json:"vendor,omitempty"`
+	Account string `json:"account,omitempty"`
+	User    string `json:"user,omitempty"`
+	// Email and Person repeat the command's: a command that named an
+	// e-mail carries both it and the user id it resolved to.
+	Email    string          `json:"email,omitempty"`
+	Person   string          `json:"person,omitempty"`
 	Licenses []LicenseResult `json:"licenses,omitzero"`
 	// Held is the user's license codes at the vendor after the command. It is
 	// present (possibly empty) on every successful assign, release and
@@ -81,7 +85,21 @@ type Pool struct {
 	Code     string `json:"code"`
 	Total    int    `json:"total"`
 	Assigned int    `json:"assigned"`
-	Free     int    `json:"free"`
+	// Free is the seats left to assign. An adapter that knows why its
+	// vendor counts more used than sold (a suspended subscription) reports
+	// 0 rather than a negative count.
+	Free int `json:"free"`
+	// Suspended and Warning count the units of a subscription that has
+	// lapsed (suspended: seats cannot be used) or is in its grace period
+	// (warning: it will lapse unless renewed), where the vendor tells.
+	Suspended int `json:"suspended,omitempty"`
+	Warning   int `json:"warning,omitempty"`
+	// TotalUnknown is set when the vendor does not tell how many seats
+	// the pool has (ArcGIS Online's user types): Total and Free are then
+	// 0 and mean nothing, rather than an invented count.
+	TotalUnknown bool `json:"total_unknown,omitempty"`
+	// Trial marks a pool of trial licenses.
+	Trial bool `json:"trial,omitempty"`
 }
 
 // Error is the error of a license.failed result.
@@ -117,6 +135,7 @@ func NewResult(cmd Command, seq uint64, at time.Time, data ResultData) Result {
 	if data.User == "" {
 		data.User = cmd.Data.User
 	}
+	data.Email, data.Person = cmd.Data.Email, cmd.Data.Person
 	data.DryRun = cmd.Data.DryRun
 	return Result{
 		SpecVersion:     SpecVersion,

@@ -22,11 +22,12 @@ const (
 	designPath  = "../../docs/design.md"
 	commandFile = "command.schema.json"
 	resultFile  = "result.schema.json"
+	personFile  = "person.schema.json"
 )
 
 // designExamples names, in order, the committed copies of docs/design.md's JSON
 // blocks.
-var designExamples = []string{"command-assign.json", "result-assigned.json"}
+var designExamples = []string{"command-assign.json", "result-assigned.json", "person-joined.json"}
 
 var (
 	schemasOnce sync.Once
@@ -43,7 +44,7 @@ func schema(t testing.TB, file string) *jsonschema.Schema {
 		c.DefaultDraft(jsonschema.Draft2020)
 		c.AssertFormat()
 		schemas = make(map[string]*jsonschema.Schema)
-		for _, f := range []string{commandFile, resultFile} {
+		for _, f := range []string{commandFile, resultFile, personFile} {
 			var sch *jsonschema.Schema
 			sch, schemasErr = c.Compile(filepath.Join(schemaDir, f))
 			if schemasErr != nil {
@@ -100,15 +101,23 @@ func exampleNames(t *testing.T) []string {
 func TestExamplesValidate(t *testing.T) {
 	for _, name := range exampleNames(t) {
 		t.Run(name, func(t *testing.T) {
-			file := resultFile
-			if strings.HasPrefix(name, "command-") {
-				file = commandFile
-			}
+			file := schemaFor(name)
 			if err := validate(schema(t, file), readExample(t, name)); err != nil {
 				t.Errorf("%s against %s: %v", name, file, err)
 			}
 		})
 	}
+}
+
+// schemaFor names the schema an example follows, by its name's prefix.
+func schemaFor(example string) string {
+	switch {
+	case strings.HasPrefix(example, "command-"):
+		return commandFile
+	case strings.HasPrefix(example, "person-"):
+		return personFile
+	}
+	return resultFile
 }
 
 // TestCommandExamplesDecode checks that the code accepts every command

@@ -206,10 +206,16 @@ func checkData(cmd *Command) error {
 	if err := checkString("data.reason", d.Reason, MaxFieldBytes); err != nil {
 		return err
 	}
-	if d.User == "" && cmd.Type != SubjectList {
-		return invalid("data.user is missing: %s needs the vendor's user id", cmd.Type)
+	if d.User == "" && d.Email == "" && cmd.Type != SubjectList {
+		return invalid("data.user is missing: %s needs the vendor's user id (or data.email)", cmd.Type)
 	}
 	if err := checkString("data.user", d.User, MaxUserBytes); err != nil {
+		return err
+	}
+	if d.Email != "" && !validEmail(d.Email) {
+		return invalid("data.email %s is not an e-mail address", quote(d.Email))
+	}
+	if err := checkString("data.person", d.Person, MaxUserBytes); err != nil {
 		return err
 	}
 	if cmd.Type == SubjectList {

@@ -72,6 +72,9 @@ type Options struct {
 	Lease    time.Duration
 	Observer Observer
 	Logger   *zap.Logger
+	// Identities caches e-mail resolutions (identity.go); nil asks the
+	// vendor's directory for every command that names an e-mail.
+	Identities Identities
 }
 
 // Handler processes commands.
@@ -159,6 +162,14 @@ func (h *Handler) execute(ctx context.Context, d Delivery, c *claim) (events.Res
 			return h.failure(cmd, d.Seq, err, 0), 0, nil
 		}
 	}
+	cachedUser := false
+	if cmd.Data.User == "" && cmd.Data.Email != "" { // identity.go
+		failed, cached, err := h.identify(ctx, v, &cmd, d, c)
+		if failed != nil || err != nil {
+			return derefResult(failed), 0, err
+		}
+		cachedUser = cached
+	}
 	at := commandTime(d)
 	var lock *userLock
 	if h.opts.Ledger != nil && cmd.Type != events.SubjectList && !cmd.Data.DryRun {
@@ -173,6 +184,9 @@ func (h *Handler) execute(ctx context.Context, d Delivery, c *claim) (events.Res
 		c.holdUser(l)
 	}
 	res, attempts, err := h.retry(ctx, v, cmd, d, c.rec.FirstAttempt, nil)
+	if err == nil && cachedUser {
+		err = h.staleIdentity(ctx, cmd, res)
+	}
 	if lock != nil {
 		c.holdUser(nil)
 		var applied []events.LicenseResult

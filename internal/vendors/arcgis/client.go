@@ -157,10 +157,38 @@ func (c *Client) do(ctx context.Context, op, method, endpoint string, params url
 // API's {"error":{...}} and the portal admin's
 // {"status":"error","messages":[...],"code":...}.
 type envelope struct {
-	Error    *apiError       `json:"error"`
+	Error    json.RawMessage `json:"error"`
 	Status   json.RawMessage `json:"status"`
 	Messages []string        `json:"messages"`
 	Code     json.RawMessage `json:"code"`
+}
+
+// apiErr reads the sharing API's error object, or nil when there is none.
+// An error object that cannot be read in full is still an error: its
+// answer is never taken for an unreadable, transient one.
+func (env envelope) apiErr() *apiError {
+	if len(env.Error) == 0 || string(env.Error) == "null" {
+		return nil
+	}
+	var e apiError
+	if err := json.Unmarshal(env.Error, &e); err != nil {
+		var loose struct {
+			Code    json.RawMessage `json:"code"`
+			Message string          `json:"message"`
+		}
+		_ = json.Unmarshal(env.Error, &loose)
+		e = apiError{Code: number(loose.Code), Message: loose.Message}
+		if e.Message == "" {
+			e.Message = "an error the adapter could not read"
+		}
+	}
+	return &e
+}
+
+// number reads a JSON number or a string holding one; 0 otherwise.
+func number(raw json.RawMessage) int {
+	n, _ := strconv.Atoi(strings.Trim(string(raw), `"`))
+	return n
 }
 
 // decode checks an answer's status and body, then fills out.
@@ -169,8 +197,8 @@ func decode(op string, resp *http.Response, raw []byte, out any) error {
 	jsonErr := json.Unmarshal(raw, &env)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		var e apiError
-		if jsonErr == nil && env.Error != nil {
-			e = *env.Error
+		if ae := env.apiErr(); jsonErr == nil && ae != nil {
+			e = *ae
 		}
 		return classifyStatus(op, resp.StatusCode, e, resp.Header)
 	}
@@ -180,12 +208,11 @@ func decode(op string, resp *http.Response, raw []byte, out any) error {
 		return &vendors.Error{Class: vendors.ErrTransient, Op: op, Status: resp.StatusCode,
 			Message: "the portal's answer is not JSON"}
 	}
-	if env.Error != nil {
-		return classify(op, 0, *env.Error, 0)
+	if ae := env.apiErr(); ae != nil {
+		return classify(op, 0, *ae, 0)
 	}
 	if string(env.Status) == `"error"` {
-		code, _ := strconv.Atoi(strings.Trim(string(env.Code), `"`))
-		return classify(op, 0, apiError{Code: code, Message: strings.Join(env.Messages, " ")}, 0)
+		return classify(op, 0, apiError{Code: number(env.Code), Message: strings.Join(env.Messages, " ")}, 0)
 	}
 	if out == nil {
 		return nil

@@ -111,14 +111,23 @@ func TestWithoutProListing(t *testing.T) {
 	}
 }
 
-// Pools counts members past the first page of users.
+// Pools counts every member on an Enterprise portal: user types from
+// users/counts against the admin license's maxima, Pro entitlements past
+// the first page of the listing's user entitlements.
 func TestPoolsAcrossPages(t *testing.T) {
 	fake := newFake(t)
 	fake.SetUserTypeQuantity("creatorUT", 500)
+	fake.SetEntitlementMax("desktopAdvN", 500)
+	c := newClient(t, testConfig(fake, true))
 	for i := range 230 {
-		fake.AddUser(fmt.Sprintf("bulk-%03d", i), "creatorUT")
+		user := fmt.Sprintf("bulk-%03d", i)
+		fake.AddUser(user, "creatorUT")
+		if i%2 == 0 {
+			if _, err := c.Assign(context.Background(), vendors.Request{User: user, Licenses: []string{proAdvanced}}); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	c := newClient(t, testConfig(fake, false))
 	got, err := c.Pools(context.Background(), "self")
 	if err != nil {
 		t.Fatalf("pools: %v", err)

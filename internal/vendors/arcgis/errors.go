@@ -1,6 +1,7 @@
 package arcgis
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -36,11 +37,37 @@ var (
 	unknownLicenseFragments = []string{"invalid user type", "invalid user license type", "invalid entitlement"}
 )
 
-// apiError is the portal's error object: {"code":..,"message":..,"details":[..]}.
+// apiError is the portal's error object: {"code":..,"message":..,"details":..}.
 type apiError struct {
-	Code    int      `json:"code"`
-	Message string   `json:"message"`
-	Details []string `json:"details"`
+	Code    int     `json:"code"`
+	Message string  `json:"message"`
+	Details details `json:"details"`
+}
+
+// details is an error's details, which the portal sends as a list of
+// strings or as one string (or null): both are read.
+type details []string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (d *details) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*d = details{one}
+		return nil
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(b, &list); err != nil {
+		*d = nil // null, or a shape nobody documented: no details
+		return nil
+	}
+	out := make(details, 0, len(list))
+	for _, raw := range list {
+		if err := json.Unmarshal(raw, &one); err == nil {
+			out = append(out, one)
+		}
+	}
+	*d = out
+	return nil
 }
 
 // text joins the message and its details, which often carry the reason.

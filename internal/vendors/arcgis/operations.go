@@ -22,6 +22,9 @@ func (c *Client) List(ctx context.Context, account, user string) ([]events.Holdi
 	if err != nil {
 		return nil, opError("list", user, err)
 	}
+	if st.lastLogin, err = c.readLastLogin(ctx, user); err != nil {
+		return nil, opError("list", user, err)
+	}
 	return st.holdings(), nil
 }
 
@@ -57,6 +60,9 @@ func (c *Client) Assign(ctx context.Context, req vendors.Request) (vendors.Outco
 		}
 	}
 	if req.DryRun {
+		if err := c.checkAssignable(ctx, wanted(codes, newType, ents, st)); err != nil {
+			return vendors.Outcome{}, opError("assign", req.User, err)
+		}
 		return vendors.Outcome{Licenses: results, Held: st.holdings()}, nil
 	}
 	if newType != "" {
@@ -73,6 +79,18 @@ func (c *Client) Assign(ctx context.Context, req vendors.Request) (vendors.Outco
 		st.entitlements = ents
 	}
 	return vendors.Outcome{Licenses: results, Held: st.holdings()}, nil
+}
+
+// wanted returns the codes an assign would change: the new user type and
+// the entitlements not held before.
+func wanted(codes []code, newType string, ents []string, st userState) []code {
+	var out []code
+	for _, cd := range codes {
+		if (!cd.pro && cd.id == newType) || (cd.pro && slices.Contains(ents, cd.id) && !st.hasEntitlement(cd.id)) {
+			out = append(out, cd)
+		}
+	}
+	return out
 }
 
 // oneUserType refuses a request for two user types: a user has exactly one.
@@ -150,7 +168,7 @@ func (c *Client) Release(ctx context.Context, req vendors.Request) (vendors.Outc
 		return vendors.Outcome{Licenses: results, Held: st.holdings()}, nil
 	}
 	if len(keep) < len(st.entitlements) {
-		if err := c.revoke(ctx, req.User, keep); err != nil {
+		if err := c.revoke(ctx, req.User, st, keep); err != nil {
 			return vendors.Outcome{}, opError("release", req.User, err)
 		}
 		st.entitlements = keep
@@ -178,25 +196,27 @@ func (c *Client) releasable(st userState) []code {
 	return codes
 }
 
-// revoke leaves the user only the entitlements in keep. On Enterprise it
-// first releases any Pro license checked out to a device, which the portal
-// would otherwise keep counting until the device checks it in.
-func (c *Client) revoke(ctx context.Context, user string, keep []string) error {
-	if c.admin != "" {
-		var ans struct {
-			Status string `json:"status"`
-		}
-		err := c.call(ctx, "releaseLicense", http.MethodPost, c.admin+"/license/releaseLicense",
-			url.Values{"username": {user}}, &ans)
-		if err != nil {
-			return err
-		}
-		if ans.Status != "success" {
-			return &vendors.Error{Class: vendors.ErrRejected, Op: "releaseLicense",
-				Message: fmt.Sprintf("releaseLicense answered status %q", ans.Status)}
-		}
+// revoke leaves the user only the entitlements in keep. On Enterprise, a
+// Pro license checked out to a device (disconnected) is first released with
+// releaseLicense, which the portal would otherwise keep counting until the
+// device checks it in.
+func (c *Client) revoke(ctx context.Context, user string, st userState, keep []string) error {
+	if c.admin != "" && st.disconnected {
+		c.releaseCheckedOut(ctx, user)
 	}
 	return c.provision(ctx, user, keep)
+}
+
+// releaseCheckedOut calls the portal admin's license/releaseLicense for
+// user. Its answer is not needed: the revoke that follows is what takes
+// the seat, and a failure here (a device that checked the license in
+// meanwhile, an older portal) must not fail the release, so it is ignored.
+func (c *Client) releaseCheckedOut(ctx context.Context, user string) {
+	var ans struct {
+		Status string `json:"status"`
+	}
+	_ = c.call(ctx, "releaseLicense", http.MethodPost, c.admin+"/license/releaseLicense",
+		url.Values{"username": {user}}, &ans)
 }
 
 // setUserType sets the user's user type with updateUserLicenseType.
@@ -245,9 +265,11 @@ func (c *Client) provision(ctx context.Context, user string, ents []string) erro
 	var ans struct {
 		Success bool `json:"success"`
 	}
+	// suppressCustomerEmail: as the ArcGIS API for Python sends it, so that
+	// the portal does not e-mail every provisioned user.
 	err := c.call(ctx, op, http.MethodPost,
 		c.sharing("content", "listings", url.PathEscape(c.cfg.ProListingID), "provisionUserEntitlements"),
-		url.Values{"userEntitlements": {string(body)}}, &ans)
+		url.Values{"userEntitlements": {string(body)}, "suppressCustomerEmail": {"true"}}, &ans)
 	if err != nil {
 		return err
 	}

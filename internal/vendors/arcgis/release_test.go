@@ -34,8 +34,9 @@ func indexOf(paths []string, match func(string) bool) int {
 func isRelease(p string) bool   { return p == releaseLicensePath }
 func isProvision(p string) bool { return strings.HasSuffix(p, provisionSuffix) }
 
-// On Enterprise, releasing Pro entitlements first frees a checked-out
-// license with releaseLicense, sent as the seed shows it.
+// On Enterprise, releasing the Pro entitlements of a user whose license is
+// checked out (disconnected) first frees it with releaseLicense, sent as
+// the seed shows it.
 func TestEnterpriseReleaseCallsReleaseLicenseFirst(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -53,6 +54,7 @@ func TestEnterpriseReleaseCallsReleaseLicenseFirst(t *testing.T) {
 			if _, err := c.Assign(ctx, vendors.Request{User: user, Licenses: []string{creator, proAdvanced}}); err != nil {
 				t.Fatalf("assign: %v", err)
 			}
+			fake.SetDisconnected(user, true)
 			from := len(fake.Requests())
 			if _, err := c.Release(ctx, vendors.Request{User: user, Licenses: tc.licenses}); err != nil {
 				t.Fatalf("release: %v", err)
@@ -69,6 +71,48 @@ func TestEnterpriseReleaseCallsReleaseLicenseFirst(t *testing.T) {
 			want := map[string][]string{"username": {user}, "f": {"json"}, "token": {"REDACTED"}}
 			if r.Method != "POST" || !reflect.DeepEqual(r.Form, want) {
 				t.Errorf("releaseLicense request %s %v, want POST with form %v", r.Method, r.Form, want)
+			}
+		})
+	}
+}
+
+// releaseLicense is only for a license checked out to a device: a user with
+// nothing checked out is released without it (the portal would refuse it),
+// and a releaseLicense the portal refuses never fails the release.
+func TestReleaseLicenseOnlyWhenDisconnected(t *testing.T) {
+	tests := []struct {
+		name         string
+		disconnected bool
+		requireAppID bool
+		wantCalled   bool
+	}{
+		{"nothing checked out", false, false, false},
+		{"checked out, portal refuses releaseLicense", true, true, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := newFake(t)
+			fake.RequireAppID(tc.requireAppID)
+			c := newClient(t, testConfig(fake, true))
+			user := newUser(fake)
+			ctx := context.Background()
+			if _, err := c.Assign(ctx, vendors.Request{User: user, Licenses: []string{proAdvanced}}); err != nil {
+				t.Fatalf("assign: %v", err)
+			}
+			fake.SetDisconnected(user, tc.disconnected)
+			from := len(fake.Requests())
+			out, err := c.Release(ctx, vendors.Request{User: user, Licenses: []string{proAdvanced}})
+			if err != nil {
+				t.Fatalf("release: %v", err)
+			}
+			if got := out.Licenses; len(got) != 1 || got[0].Status != events.StatusReleased {
+				t.Errorf("release: licenses %v, want %s released", got, proAdvanced)
+			}
+			if slices.Contains(fake.Held(user), proAdvanced) {
+				t.Errorf("the fake still shows %s held: %v", proAdvanced, fake.Held(user))
+			}
+			if called := indexOf(calls(fake, from), isRelease) >= 0; called != tc.wantCalled {
+				t.Errorf("releaseLicense called = %v, want %v", called, tc.wantCalled)
 			}
 		})
 	}

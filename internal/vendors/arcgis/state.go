@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
@@ -66,6 +68,12 @@ type userState struct {
 	userType     string
 	typeName     string
 	entitlements []string
+	// disconnected: the user's Pro license is checked out for offline use.
+	disconnected bool
+	// lastLogin is the user's last sign-in (List reads it), proLastLogin
+	// the last sign-in to ArcGIS Pro; zero for never.
+	lastLogin    time.Time
+	proLastLogin time.Time
 }
 
 func (s userState) hasEntitlement(e string) bool { return slices.Contains(s.entitlements, e) }
@@ -75,10 +83,11 @@ func (s userState) holdings() []events.Holding {
 	held := make([]events.Holding, 0, 1+len(s.entitlements))
 	if s.userType != "" {
 		held = append(held, events.Holding{Code: userTypePrefix + s.userType, ID: s.userType,
-			Name: s.typeName, Type: holdingUserType})
+			Name: s.typeName, Type: holdingUserType, Source: events.SourceDirect, LastUsed: s.lastLogin})
 	}
 	for _, e := range s.entitlements {
-		held = append(held, events.Holding{Code: proPrefix + e, ID: e, Type: holdingPro})
+		held = append(held, events.Holding{Code: proPrefix + e, ID: e, Type: holdingPro,
+			Source: events.SourceDirect, LastUsed: s.proLastLogin})
 	}
 	return held
 }
@@ -90,12 +99,32 @@ type userTypeAnswer struct {
 }
 
 // entitlementsAnswer is content/listings/{item}/userEntitlements/{user}'s
-// answer; a user without access to the listing has an empty object.
+// answer; a user without access to the listing has an empty object, and
+// one with access but no entitlement the list [""].
 type entitlementsAnswer struct {
 	UserEntitlements struct {
 		Username     string   `json:"username"`
+		LastLogin    int64    `json:"lastLogin"`
+		Disconnected bool     `json:"disconnected"`
 		Entitlements []string `json:"entitlements"`
 	} `json:"userEntitlements"`
+}
+
+// portalUser is the part of community/users/{user} (and of a user search
+// result) the adapter reads.
+type portalUser struct {
+	Username  string `json:"username"`
+	Email     string `json:"email"`
+	LastLogin int64  `json:"lastLogin"`
+}
+
+// fromEpochMillis reads the portal's times: epoch milliseconds, -1 (or 0)
+// for never.
+func fromEpochMillis(ms int64) time.Time {
+	if ms <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
 }
 
 // readState reads the user's user type and, with a Pro listing configured,
@@ -117,6 +146,29 @@ func (c *Client) readState(ctx context.Context, user string) (userState, error) 
 	if err != nil {
 		return userState{}, err
 	}
-	st.entitlements = slices.Compact(slices.Sorted(slices.Values(ents.UserEntitlements.Entitlements)))
+	ue := ents.UserEntitlements
+	// [""] (as in the vendor's documentation) means none.
+	held := slices.DeleteFunc(slices.Clone(ue.Entitlements), func(e string) bool { return strings.TrimSpace(e) == "" })
+	st.entitlements = slices.Compact(slices.Sorted(slices.Values(held)))
+	st.disconnected = ue.Disconnected
+	st.proLastLogin = fromEpochMillis(ue.LastLogin)
 	return st, nil
+}
+
+// readLastLogin reads the user's last sign-in, the last use of its user
+// type.
+func (c *Client) readLastLogin(ctx context.Context, user string) (time.Time, error) {
+	var u portalUser
+	if err := c.call(ctx, "user", http.MethodGet, c.sharing("community", "users", url.PathEscape(user)), nil, &u); err != nil {
+		return time.Time{}, err
+	}
+	return fromEpochMillis(u.LastLogin), nil
+}
+
+// searchParams is the query of a member search for email. ASSUMED: the
+// vendor documents portals/self/users/search?q=… as a fuzzy search and no
+// field syntax for it; the e-mail itself is sent as q, and FindUser keeps
+// only exact matches of the answers' email.
+func searchParams(email string, start int) url.Values {
+	return url.Values{"q": {email}, "start": {strconv.Itoa(start)}, "num": {strconv.Itoa(pageSize)}}
 }

@@ -43,16 +43,18 @@ type license struct {
 	ProductDetails   struct {
 		ShortCode string `json:"short_code"`
 	} `json:"product_details"`
-	// LicenseUsers lists the license's users. ASSUMED: the Management API's
-	// license object carries them as license_users [{id, email, true_email}];
-	// Pools counts them and userLicenses uses them to check the filter.
+	// LicenseUsers lists the license's users, license_users [{id, email,
+	// true_email, last_login}]: Pools counts them, userLicenses checks the
+	// filter against them and reads the user's last sign-in.
 	LicenseUsers []licenseUser `json:"license_users"`
 }
 
+// licenseUser is a license user. Its email is a suffixed form of the
+// address ("ada@example.com|tn"); only true_email holds the address.
 type licenseUser struct {
-	ID        int64  `json:"id"`
-	Email     string `json:"email"`
-	TrueEmail string `json:"true_email"`
+	ID        int64   `json:"id"`
+	TrueEmail string  `json:"true_email"`
+	LastLogin *string `json:"last_login"`
 }
 
 // code returns the license's seatkeeper code: its id in decimal.
@@ -70,29 +72,33 @@ func (l license) holding() events.Holding {
 	return h
 }
 
-// hasUser reports whether email is among l's users. A license object without
-// a user list is taken at the filter's word.
-func (l license) hasUser(email string) bool {
+// user returns the user of l whose address is email, in any case. A
+// license object without a user list is taken at the filter's word.
+func (l license) user(email string) (licenseUser, bool) {
 	if l.LicenseUsers == nil {
-		return true
+		return licenseUser{}, true
 	}
 	for _, u := range l.LicenseUsers {
-		if strings.EqualFold(u.TrueEmail, email) || strings.EqualFold(u.Email, email) {
-			return true
+		if strings.EqualFold(u.TrueEmail, email) {
+			return u, true
 		}
 	}
-	return false
+	return licenseUser{}, false
 }
 
-// userLicenses returns the licenses email holds, every page of them.
-func (c *Client) userLicenses(ctx context.Context, op, email string) ([]events.Holding, error) {
-	q := url.Values{"license_users__true_email": {email}}
+// userLicenses returns the licenses stored holds, every page of them, each
+// with the user's last sign-in. stored is the address as LicenseSpring
+// stores it (storedAddress): the filter is exact and case-sensitive.
+func (c *Client) userLicenses(ctx context.Context, op, stored string) ([]events.Holding, error) {
+	q := url.Values{"license_users__true_email": {stored}}
 	held := []events.Holding{}
 	err := c.eachLicense(ctx, op, q, func(l license) {
 		// If the filter were ignored, every license would come back: the
 		// user list guards against reporting (and releasing) those.
-		if l.hasUser(email) {
-			held = append(held, l.holding())
+		if u, ok := l.user(stored); ok {
+			h := l.holding()
+			h.LastUsed = u.lastLogin()
+			held = append(held, h)
 		}
 	})
 	return held, err

@@ -41,7 +41,7 @@ func TestConformance(t *testing.T) {
 	if err := fake.AssignUser(full, fake.NewUser()); err != nil {
 		t.Fatal(err)
 	}
-	vendortest.Run(t, vendortest.Harness{
+	h := vendortest.Harness{
 		Vendor:   newClient(t, fake),
 		NewUser:  func(*testing.T) string { return fake.NewUser() },
 		Codes:    [2]string{code(a), code(b)},
@@ -53,6 +53,12 @@ func TestConformance(t *testing.T) {
 		BreakAuth: func(t *testing.T) { fake.BreakAuth(); t.Cleanup(fake.Recover) },
 		FailNext:  fake.FailNext,
 		ResetNext: fake.ResetNext,
+	}
+	vendortest.Run(t, h)
+	vendortest.RunFidelity(t, h, vendortest.Fidelity{
+		UnknownCode:        "4242",
+		CaseInsensitiveIDs: true,
+		NewStoredUser:      func(*testing.T) string { return fake.NewStoredUser() },
 	})
 }
 

@@ -19,7 +19,7 @@ import (
 // vendors.ErrLicenseNotFound. A dry run also reads each license it would
 // assign, so that those two failures show without a write.
 func (c *Client) Assign(ctx context.Context, req vendors.Request) (vendors.Outcome, error) {
-	email, codes, err := c.check("assign", req)
+	email, codes, err := c.check(ctx, "assign", req)
 	if err != nil {
 		return vendors.Outcome{}, err
 	}
@@ -62,7 +62,7 @@ func (c *Client) Assign(ctx context.Context, req vendors.Request) (vendors.Outco
 // when req.Licenses is empty. A license the user does not hold is reported
 // not_assigned without a write.
 func (c *Client) Release(ctx context.Context, req vendors.Request) (vendors.Outcome, error) {
-	email, codes, err := c.check("release", req)
+	email, codes, err := c.check(ctx, "release", req)
 	if err != nil {
 		return vendors.Outcome{}, err
 	}
@@ -95,7 +95,7 @@ func (c *Client) Release(ctx context.Context, req vendors.Request) (vendors.Outc
 
 // List returns the licenses user holds, read from every page of the list.
 func (c *Client) List(ctx context.Context, account, user string) ([]events.Holding, error) {
-	email, _, err := c.check("list", vendors.Request{Account: account, User: user})
+	email, _, err := c.check(ctx, "list", vendors.Request{Account: account, User: user})
 	if err != nil {
 		return nil, err
 	}
@@ -179,9 +179,10 @@ func (c *Client) heldAfter(ctx context.Context, email string, before []events.Ho
 	return held
 }
 
-// check validates the account and user of req and returns the user's email
-// and the requested codes without repeats.
-func (c *Client) check(op string, req vendors.Request) (string, []string, error) {
+// check validates the account and user of req and returns the user's
+// address as LicenseSpring stores it and the requested codes without
+// repeats.
+func (c *Client) check(ctx context.Context, op string, req vendors.Request) (string, []string, error) {
 	if err := checkAccount(op, req.Account); err != nil {
 		return "", nil, err
 	}
@@ -196,7 +197,11 @@ func (c *Client) check(op string, req vendors.Request) (string, []string, error)
 			codes = append(codes, code)
 		}
 	}
-	return email, codes, nil
+	stored, err := c.storedAddress(ctx, email)
+	if err != nil {
+		return "", nil, fmt.Errorf("licensespring: %s %s: %w", op, email, err)
+	}
+	return stored, codes, nil
 }
 
 func checkAccount(op, account string) error {

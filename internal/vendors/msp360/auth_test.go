@@ -36,13 +36,14 @@ func TestReloginOnceOn401(t *testing.T) {
 		t.Errorf("logins after the 401 = %d, want 1", got)
 	}
 	reqs := s.Requests()[calls:]
-	if len(reqs) != 2 || reqs[0].Authorized || !reqs[1].Authorized {
-		t.Errorf("calls after expiry = %+v, want one refused then one authorized", reqs)
+	if len(reqs) != 3 || reqs[0].Authorized || !reqs[1].Authorized || !reqs[2].Authorized {
+		t.Errorf("calls after expiry = %+v, want one refused, then the list and the monitoring read authorized", reqs)
 	}
 }
 
 // TestPersistentAuthFailure checks that a second refusal is ErrAuth, after
-// exactly one fresh login, and that 403 is ErrForbidden without a login.
+// exactly one fresh login, and that a 403 repeated after one fresh login
+// (a 403 may mean an expired token) is ErrForbidden.
 func TestPersistentAuthFailure(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -54,7 +55,8 @@ func TestPersistentAuthFailure(t *testing.T) {
 		{"token refused after a fresh login", func(s *msp360test.Server) { s.FailNext(http.StatusUnauthorized, 2, 0) },
 			vendors.ErrAuth, 1, 2},
 		{"credentials refused", func(s *msp360test.Server) { s.BreakAuth() }, vendors.ErrAuth, 0, 1},
-		{"forbidden", func(s *msp360test.Server) { s.FailNext(http.StatusForbidden, 1, 0) }, vendors.ErrForbidden, 0, 1},
+		{"forbidden after a fresh login", func(s *msp360test.Server) { s.FailNext(http.StatusForbidden, 2, 0) },
+			vendors.ErrForbidden, 1, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

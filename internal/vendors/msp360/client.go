@@ -80,8 +80,9 @@ func (c *Client) Name() string { return Name }
 func (c *Client) DefaultAccount() string { return DefaultAccount }
 
 // call sends one API request with the cached token and decodes a
-// successful answer into out (when not nil). A 401 gets exactly one fresh
-// login and one repeat; a second 401 is ErrAuth.
+// successful answer into out (when not nil). A token refused with 401 or
+// 403 (tokenRefused) gets exactly one fresh login and one repeat; a second
+// refusal is ErrAuth (401) or ErrForbidden (403).
 func (c *Client) call(ctx context.Context, op, method, path string, in, out any) error {
 	ctx = vendors.WithOp(ctx, op)
 	var body []byte
@@ -96,13 +97,22 @@ func (c *Client) call(ctx context.Context, op, method, path string, in, out any)
 		return err
 	}
 	err = c.send(ctx, op, method, path, token, body, out)
-	if statusOf(err) != http.StatusUnauthorized {
+	if !tokenRefused(statusOf(err)) {
 		return err
 	}
 	if token, err = c.refresh(ctx, token); err != nil {
 		return err
 	}
 	return c.send(ctx, op, method, path, token, body, out)
+}
+
+// tokenRefused reports whether status may mean an expired token. ASSUMED:
+// the vendor does not document how an expired token is answered; 401 is
+// ASP.NET's answer, and a public client of the API treats 403 as invalid
+// credentials too. Both get one fresh login, so that a token that lapsed
+// after its two weeks never turns every call into a failure.
+func tokenRefused(status int) bool {
+	return status == http.StatusUnauthorized || status == http.StatusForbidden
 }
 
 // send makes one HTTP exchange.

@@ -57,10 +57,23 @@ func newConformanceFake(t *testing.T) *msp360test.Server {
 }
 
 func TestConformance(t *testing.T) {
-	for _, account := range []string{"", msp360.DefaultAccount} {
-		t.Run("account="+account, func(t *testing.T) {
+	tests := []struct {
+		name    string
+		account string
+		// expired is the status the fake answers an expired token with:
+		// undocumented, so both are run.
+		expired int
+	}{
+		{"account=", "", http.StatusUnauthorized},
+		{"account=" + msp360.DefaultAccount, msp360.DefaultAccount, http.StatusUnauthorized},
+		{"expired_token_403", "", http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		account := tt.account
+		t.Run(tt.name, func(t *testing.T) {
 			s := newConformanceFake(t)
-			vendortest.Run(t, vendortest.Harness{
+			s.SetExpiredStatus(tt.expired)
+			h := vendortest.Harness{
 				Vendor:       newClient(t, s),
 				Account:      account,
 				NewUser:      func(t *testing.T) string { return s.AddUser(t.Name() + "@example.test") },
@@ -73,7 +86,10 @@ func TestConformance(t *testing.T) {
 				BreakAuth:    func(*testing.T) { s.BreakAuth() },
 				FailNext:     s.FailNext,
 				ResetNext:    s.ResetNext,
-			})
+			}
+			// MBS user ids are GUIDs, which compare without regard to case.
+			vendortest.RunFidelity(t, h, vendortest.Fidelity{UnknownCode: "Exchange", CaseInsensitiveIDs: true})
+			vendortest.Run(t, h) // last: it leaves the fake refusing the adapter
 		})
 	}
 }

@@ -219,7 +219,8 @@ func (c *Client) releaseOne(ctx context.Context, l *license, user string) (relea
 	return released, nil
 }
 
-// List returns the licenses the user holds.
+// List returns the licenses the user holds, each with its last use (the
+// last start of the user's backups, lastUse).
 func (c *Client) List(ctx context.Context, account, user string) ([]events.Holding, error) {
 	if err := checkAccount("list", account); err != nil {
 		return nil, err
@@ -228,7 +229,11 @@ func (c *Client) List(ctx context.Context, account, user string) ([]events.Holdi
 	if err != nil {
 		return nil, fmt.Errorf("msp360: list %s: %w", user, err)
 	}
-	return inv.holdings(user), nil
+	held := inv.holdings(user)
+	if err := c.withLastUse(ctx, user, held, inv); err != nil {
+		return nil, fmt.Errorf("msp360: list %s: %w", user, err)
+	}
+	return held, nil
 }
 
 // Pools returns one pool per license type.

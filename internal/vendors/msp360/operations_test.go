@@ -256,6 +256,9 @@ func TestWireTolerance(t *testing.T) {
 		switch r.URL.Path {
 		case "/api/Licenses":
 			body = list
+		case "/api/Monitoring/U1":
+			body = `[{"ComputerName":"pc-3","PlanName":"Docs","LastStart":"2026-10-01T08:00:00"},` +
+				`{"ComputerName":"PC-9","PlanName":"Docs","LastStart":"2026-11-01T08:00:00Z"}]`
 		case "/api/Licenses/Grant":
 			b, _ := io.ReadAll(r.Body)
 			granted = append(granted, string(b))
@@ -274,8 +277,10 @@ func TestWireTolerance(t *testing.T) {
 		t.Fatalf("List: %v", err)
 	}
 	want := []events.Holding{
-		{Code: "Desktop", ID: "L3", Name: "PC-3", Type: "Desktop", Expires: "soon"},
-		{Code: "Desktop", ID: "L4", Name: "4", Type: "Desktop", Expires: "2999-12-31T21:59:59Z"},
+		{Code: "Desktop", ID: "L3", Name: "PC-3", Type: "Desktop", Expires: "soon",
+			LastUsed: time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC)},
+		{Code: "Desktop", ID: "L4", Name: "4", Type: "Desktop", Expires: "2999-12-31T21:59:59Z",
+			LastUsed: time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)},
 	}
 	if !reflect.DeepEqual(held, want) {
 		t.Errorf("List = %+v, want %+v", held, want)

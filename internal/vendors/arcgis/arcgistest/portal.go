@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // maxProvisionUsers is the most users one provisionUserEntitlements call
@@ -87,7 +88,8 @@ func (s *Server) userLicenseType(w http.ResponseWriter, r *http.Request, _ form)
 	defer s.mu.Unlock()
 	m := s.users[user]
 	if m == nil {
-		writeError(w, 400, notExist(user))
+		// This answer carries its details as a string, not a list.
+		writeErrorDetail(w, 400, notExist(user), notExist(user))
 		return
 	}
 	writeJSON(w, map[string]any{"id": m.userType, "name": userTypeNames[m.userType], "apps": []string{}})
@@ -128,6 +130,11 @@ func (s *Server) provisionUserEntitlements(w http.ResponseWriter, r *http.Reques
 		ents := slices.Clone(req.Entitlements)
 		sort.Strings(ents)
 		s.users[u].entitlements = slices.Compact(ents)
+	}
+	// Like the portal, the fake would e-mail the users about their new
+	// licenses unless asked not to.
+	if f.get("suppressCustomerEmail") != "true" {
+		s.customerEmails++
 	}
 	writeJSON(w, map[string]any{"success": true})
 }
@@ -174,16 +181,27 @@ func (s *Server) userEntitlements(w http.ResponseWriter, r *http.Request, _ form
 		writeError(w, 400, notExist(user))
 		return
 	}
-	if len(m.entitlements) == 0 {
-		writeJSON(w, map[string]any{"userEntitlements": map[string]any{}})
-		return
-	}
 	writeJSON(w, map[string]any{"userEntitlements": entitlementEntry(user, m)})
 }
 
+// entitlementEntry is a member's userEntitlements entry. A member with no
+// entitlement has the list [""], as in the vendor's documentation.
 func entitlementEntry(user string, m *member) map[string]any {
-	return map[string]any{"username": user, "lastLogin": -1, "disconnected": false,
-		"entitlements": slices.Clone(m.entitlements)}
+	ents := slices.Clone(m.entitlements)
+	if len(ents) == 0 {
+		ents = []string{""}
+	}
+	return map[string]any{"username": user, "lastLogin": epochMillis(m.proLastLogin),
+		"disconnected": m.disconnected, "entitlements": ents}
+}
+
+// epochMillis is a time as the portal sends it: epoch milliseconds, -1 for
+// never.
+func epochMillis(t time.Time) int64 {
+	if t.IsZero() {
+		return -1
+	}
+	return t.UnixMilli()
 }
 
 // page reads start (1-based) and num; it answers which slice of n entries
@@ -209,16 +227,19 @@ func page(f form, n int) (from, to, next int) {
 
 // allUserEntitlements implements GET content/listings/{item}/userEntitlements:
 // the members with access to the listing, paged.
+// Members are provisioned on the Pro listing only; another listing has
+// none.
 func (s *Server) allUserEntitlements(w http.ResponseWriter, r *http.Request, f form) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r.PathValue("item") != ProListingID {
+	item := r.PathValue("item")
+	if item != ProListingID && !slices.ContainsFunc(s.listings, func(l Listing) bool { return l.ItemID == item }) {
 		writeError(w, 400, "Item does not exist or is inaccessible.")
 		return
 	}
-	var entries []map[string]any
+	entries := []map[string]any{}
 	for _, u := range s.sortedUsers() {
-		if m := s.users[u]; len(m.entitlements) > 0 {
+		if m := s.users[u]; len(m.entitlements) > 0 && item == ProListingID {
 			entries = append(entries, entitlementEntry(u, m))
 		}
 	}
@@ -242,39 +263,6 @@ func (s *Server) orgUsers(w http.ResponseWriter, _ *http.Request, f form) {
 		"nextStart": next, "users": users})
 }
 
-// purchases implements GET portals/self/purchases. ASSUMED shape for user
-// types (provision.userLicenseTypeId and provision.maxUsers); the ArcGIS Pro
-// purchase carries provision.orgEntitlements.entitlements.<name>.num.
-func (s *Server) purchases(w http.ResponseWriter, _ *http.Request, _ form) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var list []map[string]any
-	types := make([]string, 0, len(s.typeQty))
-	for t := range s.typeQty {
-		types = append(types, t)
-	}
-	sort.Strings(types)
-	for _, t := range types {
-		item := "ut" + strings.ToLower(t)
-		list = append(list, map[string]any{
-			"listing":   map[string]any{"itemId": item, "title": userTypeNames[t]},
-			"provision": map[string]any{"itemId": item, "orgId": OrgID, "userLicenseTypeId": t, "maxUsers": s.typeQty[t]},
-		})
-	}
-	if len(s.entMax) > 0 {
-		ents := map[string]any{}
-		for e, n := range s.entMax {
-			ents[e] = map[string]any{"num": n}
-		}
-		list = append(list, map[string]any{
-			"listing": map[string]any{"itemId": ProListingID, "title": "ArcGIS Pro"},
-			"provision": map[string]any{"itemId": ProListingID, "orgId": OrgID,
-				"orgEntitlements": map[string]any{"entitlements": ents}},
-		})
-	}
-	writeJSON(w, map[string]any{"purchases": list})
-}
-
 // releaseLicense implements the portal admin's license/releaseLicense (the
 // seed): form username, f=json, token; answers {"status":"success"}.
 func (s *Server) releaseLicense(w http.ResponseWriter, _ *http.Request, f form) {
@@ -286,10 +274,20 @@ func (s *Server) releaseLicense(w http.ResponseWriter, _ *http.Request, f form) 
 		writeAdminError(w, 400, "The username parameter is required.")
 		return
 	}
-	if s.users[user] == nil {
+	m := s.users[user]
+	if m == nil {
 		writeAdminError(w, 400, fmt.Sprintf("User '%s' does not exist.", user))
 		return
 	}
+	if s.requireAppID && f.get("appId") == "" {
+		writeAdminError(w, 400, "The appId parameter is required.")
+		return
+	}
+	if !m.disconnected {
+		writeAdminError(w, 400, fmt.Sprintf("User '%s' does not have a license checked out.", user))
+		return
+	}
+	m.disconnected = false
 	s.releases = append(s.releases, user)
 	writeJSON(w, map[string]any{"status": "success"})
 }

@@ -53,6 +53,8 @@ type Options struct {
 	// calls are kept, and at most twice as many. 0 keeps every call, which
 	// a long-running fake (the worker's sandbox) cannot afford.
 	KeepRequests int
+	// Now is the fake's clock, for last sign-ins; nil means time.Now.
+	Now func() time.Time
 }
 
 // Request is one license-API call the fake received.
@@ -85,6 +87,13 @@ type Server struct {
 	requests   fakefaults.Log[Request]
 	releases   []string
 	now        func() time.Time
+	// listings are the app listings besides ArcGIS Pro (AddListing).
+	listings []Listing
+	proTrial bool
+	// requireAppID: releaseLicense refuses a call without appId.
+	requireAppID bool
+	// customerEmails counts provisions that did not suppress the e-mail.
+	customerEmails int
 }
 
 // New starts a fake portal. Close it when done.
@@ -96,6 +105,9 @@ func New(opts Options) *Server {
 		entMax:  make(map[string]int),
 		tokens:  make(map[string]tokenGrant),
 		now:     time.Now,
+	}
+	if opts.Now != nil {
+		s.now = opts.Now
 	}
 	s.requests.Keep = opts.KeepRequests
 	// Every organisation has the user type released users fall back to.
@@ -146,6 +158,10 @@ func (s *Server) routes() http.Handler {
 	api("GET "+sharingRoot+"/content/listings/{item}/userEntitlements", s.allUserEntitlements)
 	api("GET "+sharingRoot+"/portals/self/purchases", s.purchases)
 	api("GET "+sharingRoot+"/portals/self/users", s.orgUsers)
+	api("GET "+sharingRoot+"/portals/self/users/counts", s.userCounts)
+	api("GET "+sharingRoot+"/portals/self/users/search", s.searchUsers)
+	api("GET "+sharingRoot+"/community/users/{user}", s.communityUser)
+	api("GET "+adminRoot+"/license", s.adminLicense)
 	// The seed documents GET and shows a POST; the portal takes both.
 	api("POST "+adminRoot+"/license/releaseLicense", s.releaseLicense)
 	api("GET "+adminRoot+"/license/releaseLicense", s.releaseLicense)
@@ -239,6 +255,12 @@ func writeError(w http.ResponseWriter, code int, message string, details ...stri
 		details = []string{}
 	}
 	writeJSON(w, map[string]any{"error": map[string]any{"code": code, "message": message, "details": details}})
+}
+
+// writeErrorDetail answers an error whose details is a string, the other
+// form the portal uses.
+func writeErrorDetail(w http.ResponseWriter, code int, message, detail string) {
+	writeJSON(w, map[string]any{"error": map[string]any{"code": code, "message": message, "details": detail}})
 }
 
 // writeAdminError answers the way the portal admin API does: HTTP 200 with

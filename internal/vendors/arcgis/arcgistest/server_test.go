@@ -89,7 +89,9 @@ func errorCode(t *testing.T, body string) float64 {
 }
 
 // The seed: POST /portaladmin/license/releaseLicense, form username, f=json
-// (and the token the privilege requires) → {"status": "success"}.
+// (and the token the privilege requires) → {"status": "success"} for a
+// member with a Pro license checked out (asmith in the demo); a member
+// with nothing checked out gets the portal admin's error envelope.
 func TestReleaseLicenseSeed(t *testing.T) {
 	s := arcgistest.NewServer(t, arcgistest.Options{Demo: true})
 	tok := token(t, s)
@@ -98,8 +100,10 @@ func TestReleaseLicenseSeed(t *testing.T) {
 		form url.Values
 		want map[string]any
 	}{
-		{"seed request", url.Values{"username": {"jdoe"}, "f": {"json"}, "token": {tok}},
+		{"seed request", url.Values{"username": {"asmith"}, "f": {"json"}, "token": {tok}},
 			map[string]any{"status": "success"}},
+		{"nothing checked out", url.Values{"username": {"jdoe"}, "f": {"json"}, "token": {tok}},
+			map[string]any{"status": "error", "messages": []any{"User 'jdoe' does not have a license checked out."}, "code": float64(400)}},
 		{"no token", url.Values{"username": {"jdoe"}, "f": {"json"}},
 			map[string]any{"status": "error", "messages": []any{"Token Required"}, "code": float64(499)}},
 		{"unknown user", url.Values{"username": {"nobody"}, "f": {"json"}, "token": {tok}},
@@ -116,7 +120,7 @@ func TestReleaseLicenseSeed(t *testing.T) {
 			}
 		})
 	}
-	if got, want := s.LicenseReleases(), []string{"jdoe"}; !reflect.DeepEqual(got, want) {
+	if got, want := s.LicenseReleases(), []string{"asmith"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("LicenseReleases() = %v, want %v", got, want)
 	}
 }

@@ -3,6 +3,7 @@ package arcgistest
 import (
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
 )
@@ -48,9 +49,39 @@ var userTypeNames = map[string]string{
 type member struct {
 	userType     string
 	entitlements []string
+	email        string
+	// lastLogin is the member's last sign-in; proLastLogin its last
+	// sign-in to ArcGIS Pro. Zero: never (the API's -1).
+	lastLogin    time.Time
+	proLastLogin time.Time
+	// disconnected: the member's Pro license is checked out for offline
+	// use, which only releaseLicense frees.
+	disconnected bool
+}
+
+// Listing is an app listing the organisation holds licenses of besides
+// ArcGIS Pro (AddListing).
+type Listing struct {
+	ItemID, Title string
+	// Entitlements are the listing's entitlements and their purchased
+	// numbers of users.
+	Entitlements map[string]int
+	// Trial marks a trial, listed under "trials" rather than "purchases".
+	Trial bool
 }
 
 func (s *Server) seedDemo() {
+	defer func() {
+		day := 24 * time.Hour
+		s.users["jdoe"].lastLogin, s.users["jdoe"].proLastLogin = s.now().Add(-2*time.Hour), s.now().Add(-3*day)
+		s.users["asmith"].lastLogin, s.users["asmith"].proLastLogin = s.now().Add(-40*day), s.now().Add(-90*day)
+		s.users["asmith"].disconnected = true
+		s.listings = append(s.listings, Listing{ItemID: "b1e2c3d4a5f60718293a4b5c6d7e8f90", Title: "ArcGIS GeoPlanner",
+			Entitlements: map[string]int{"geoplannerN": 10}, Trial: true})
+		for _, u := range DemoUsers {
+			s.users[u].email = u + "@demo.example.com"
+		}
+	}()
 	s.typeQty["creatorUT"] = 5
 	s.typeQty["GISProfessionalAdvUT"] = 1
 	s.entMax["desktopAdvN"] = 3
@@ -70,7 +101,85 @@ func (s *Server) AddUser(username, userType string) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.users[username] = &member{userType: userType}
+	s.users[username] = &member{userType: userType, email: username + "@example.com"}
+}
+
+// SetEmail sets the member's e-mail (e-mails need not be unique).
+func (s *Server) SetEmail(username, email string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.users[username]; m != nil {
+		m.email = email
+	}
+}
+
+// SetLastLogin sets the member's last sign-in (zero: never), the last use
+// of its user type.
+func (s *Server) SetLastLogin(username string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.users[username]; m != nil {
+		m.lastLogin = at
+	}
+}
+
+// SetProLastLogin sets the member's last sign-in to ArcGIS Pro (zero:
+// never), the last use of its Pro entitlements.
+func (s *Server) SetProLastLogin(username string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.users[username]; m != nil {
+		m.proLastLogin = at
+	}
+}
+
+// SetDisconnected marks the member's Pro license as checked out for
+// offline use (or not).
+func (s *Server) SetDisconnected(username string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.users[username]; m != nil {
+		m.disconnected = on
+	}
+}
+
+// Disconnected reports whether the member's Pro license is checked out.
+func (s *Server) Disconnected(username string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.users[username]
+	return m != nil && m.disconnected
+}
+
+// AddListing adds an app listing besides ArcGIS Pro to the purchases (or,
+// marked Trial, to the trials).
+func (s *Server) AddListing(l Listing) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.listings = append(s.listings, l)
+}
+
+// RequireAppID makes releaseLicense refuse a call without appId, as newer
+// portals take one.
+func (s *Server) RequireAppID(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requireAppID = on
+}
+
+// SetProTrial makes the ArcGIS Pro purchase a trial.
+func (s *Server) SetProTrial(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.proTrial = on
+}
+
+// CustomerEmails returns how many provisionUserEntitlements calls did not
+// ask suppressCustomerEmail=true: each would have e-mailed its users.
+func (s *Server) CustomerEmails() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.customerEmails
 }
 
 // SetUserTypeQuantity sets how many seats of a user type the organisation
@@ -123,19 +232,39 @@ func (s *Server) Held(username string) []string {
 	return held
 }
 
-// Pools returns the purchases as seatkeeper pools: one per purchased user
-// type and one per Pro entitlement, assigned counted from the members.
-func (s *Server) Pools() []events.Pool {
+// Pools returns the organisation's licenses as seatkeeper pools, as an
+// Enterprise portal shows them: one per licensed user type, one per Pro
+// entitlement, one per entitlement of another listing
+// (listing:<itemId>:<entitlement>); assigned counted from the members.
+func (s *Server) Pools() []events.Pool { return s.pools(false) }
+
+// PoolsOnline returns Pools as ArcGIS Online shows them: the user types'
+// totals unknown, since ArcGIS Online does not tell them.
+func (s *Server) PoolsOnline() []events.Pool { return s.pools(true) }
+
+func (s *Server) pools(online bool) []events.Pool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var pools []events.Pool
 	for t, n := range s.typeQty {
 		used := s.countType(t)
-		pools = append(pools, events.Pool{Code: "usertype:" + t, Total: n, Assigned: used, Free: n - used})
+		p := events.Pool{Code: "usertype:" + t, Total: n, Assigned: used, Free: max(n-used, 0)}
+		if online && used == 0 {
+			continue // nothing tells of a user type nobody holds
+		}
+		if online {
+			p.Total, p.Free, p.TotalUnknown = 0, 0, true
+		}
+		pools = append(pools, p)
 	}
 	for e, n := range s.entMax {
 		used := s.countEntitlement(e)
-		pools = append(pools, events.Pool{Code: "pro:" + e, Total: n, Assigned: used, Free: n - used})
+		pools = append(pools, events.Pool{Code: "pro:" + e, Total: n, Assigned: used, Free: max(n-used, 0), Trial: s.proTrial})
+	}
+	for _, l := range s.listings {
+		for e, n := range l.Entitlements {
+			pools = append(pools, events.Pool{Code: "listing:" + l.ItemID + ":" + e, Total: n, Free: n, Trial: l.Trial})
+		}
 	}
 	sort.Slice(pools, func(i, j int) bool { return pools[i].Code < pools[j].Code })
 	return pools

@@ -1,5 +1,7 @@
 package licensespringtest
 
+import "time"
+
 // Demo company (Options.Demo), for worker -sandbox and the README.
 const (
 	// DemoAccount is the account the adapter reports: LicenseSpring has one
@@ -55,4 +57,7 @@ func (s *Server) seedDemo() {
 			panic("licensespringtest: demo seed: " + err.Error())
 		}
 	}
+	// Ada signed in yesterday, Grace two months ago; Linus never did.
+	s.SetLastLogin(DemoUsers[0], s.now().Add(-24*time.Hour))
+	s.SetLastLogin(DemoUsers[1], s.now().Add(-60*24*time.Hour))
 }

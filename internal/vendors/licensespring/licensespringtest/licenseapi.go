@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -52,7 +53,7 @@ func (s *Server) userLicenses(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []map[string]any{}
 	for _, id := range s.sortedIDs() {
-		if l := s.licenses[id]; l.ProductShortCode == product && containsUser(l, email) {
+		if l := s.licenses[id]; l.ProductShortCode == product && slices.Contains(l.users, email) {
 			out = append(out, map[string]any{"license": licenseAPIJSON(l), "user": userJSON(u)})
 		}
 	}

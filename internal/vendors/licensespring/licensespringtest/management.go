@@ -5,8 +5,15 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
+	"strings"
+	"time"
 )
+
+// companyCode is the suffix the vendor appends to a license user's email
+// field ("ada@example.com|tn").
+const companyCode = "tn"
 
 // routes is the fake's whole API.
 func (s *Server) routes() http.Handler {
@@ -15,6 +22,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/licenses/{id}/{$}", s.managed(s.getLicense))
 	mux.Handle("POST /api/v1/licenses/{id}/assign_user/{$}", s.managed(s.assignUser))
 	mux.Handle("POST /api/v1/licenses/{id}/unassign_user/{$}", s.managed(s.unassignUser))
+	mux.Handle("GET /api/v1/license-users/{$}", s.managed(s.listLicenseUsers))
 	mux.HandleFunc("GET /api/v4/user_licenses", s.userLicenses)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, detail("Not found."))
@@ -44,7 +52,8 @@ func (s *Server) managed(h http.HandlerFunc) http.Handler {
 }
 
 // listLicenses answers GET /api/v1/licenses/ with limit/offset pagination
-// and the license_users__true_email filter.
+// and the license_users__true_email filter, which is an exact,
+// case-sensitive match on the address as stored.
 func (s *Server) listLicenses(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, offset, ok := paging(q)
@@ -57,11 +66,16 @@ func (s *Server) listLicenses(w http.ResponseWriter, r *http.Request) {
 	var all []map[string]any
 	for _, id := range s.sortedIDs() {
 		l := s.licenses[id]
-		if !filtered || (len(email) > 0 && containsUser(l, email[0])) {
+		if !filtered || (len(email) > 0 && s.containsTrueEmail(l, email[0])) {
 			all = append(all, s.managementJSON(l))
 		}
 	}
 	s.mu.Unlock()
+	writePage(w, r, q, all, limit, offset)
+}
+
+// writePage answers one page of all, as Django REST framework pages.
+func writePage(w http.ResponseWriter, r *http.Request, q url.Values, all []map[string]any, limit, offset int) {
 	page := []map[string]any{}
 	if offset < len(all) {
 		page = all[offset:min(offset+limit, len(all))]
@@ -112,13 +126,55 @@ func cloneValues(q url.Values) url.Values {
 	return c
 }
 
-func containsUser(l *license, email string) bool {
-	for _, u := range l.users {
-		if u == normal(email) {
+// containsTrueEmail reports whether a user of l has exactly the stored
+// address email. The caller holds mu.
+func (s *Server) containsTrueEmail(l *license, email string) bool {
+	for _, key := range l.users {
+		if s.users[key].email == email {
 			return true
 		}
 	}
 	return false
+}
+
+// listLicenseUsers answers GET /api/v1/license-users/, paged, with the
+// true_email__iexact filter (a case-insensitive exact match).
+func (s *Server) listLicenseUsers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, offset, ok := paging(q)
+	if !ok {
+		writeJSON(w, http.StatusBadRequest, detail("Invalid limit or offset."))
+		return
+	}
+	iexact, filtered := q["true_email__iexact"]
+	s.mu.Lock()
+	keys := make([]string, 0, len(s.users))
+	for k := range s.users {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var all []map[string]any
+	for _, k := range keys {
+		u := s.users[k]
+		if !filtered || (len(iexact) > 0 && strings.EqualFold(u.email, iexact[0])) {
+			all = append(all, s.userJSON(u))
+		}
+	}
+	s.mu.Unlock()
+	writePage(w, r, q, all, limit, offset)
+}
+
+// userJSON is a license user object. The caller holds mu. As in the
+// vendor's documentation, email is a suffixed form of the address; only
+// true_email holds the address itself.
+func (s *Server) userJSON(u *licenseUser) map[string]any {
+	var lastLogin any
+	if !u.lastLogin.IsZero() {
+		lastLogin = u.lastLogin.UTC().Format(time.RFC3339)
+	}
+	return map[string]any{"id": u.id, "email": u.email + "|" + companyCode, "true_email": u.email,
+		"last_login": lastLogin, "is_active": true, "is_manager": false,
+		"is_initial_password": true, "initial_password": u.password}
 }
 
 // getLicense answers GET /api/v1/licenses/{id}/.
@@ -209,10 +265,8 @@ func (s *Server) emailOf(email string, id int64) string {
 // each with the initial password, as the platform shows it.
 func (s *Server) managementJSON(l *license) map[string]any {
 	users := []map[string]any{}
-	for _, email := range l.users {
-		u := s.users[email]
-		users = append(users, map[string]any{"id": u.id, "email": u.email, "true_email": u.email,
-			"is_initial_password": true, "initial_password": u.password})
+	for _, key := range l.users {
+		users = append(users, s.userJSON(s.users[key]))
 	}
 	var validity any
 	if l.ValidityPeriod != "" {

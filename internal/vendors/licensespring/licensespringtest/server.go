@@ -94,10 +94,15 @@ type license struct {
 	users []string // emails in assignment order
 }
 
+// licenseUser is one license user. LicenseSpring keeps the address as it
+// was first given (true_email) and matches it exactly in the license
+// list's filter, while one address in any case is one user.
 type licenseUser struct {
 	id       int64
-	email    string
+	email    string // true_email, as first given
 	password string
+	// lastLogin is the user's last sign-in (last_login); zero: never.
+	lastLogin time.Time
 }
 
 // Server is the fake.
@@ -109,7 +114,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	licenses map[int64]*license
-	users    map[string]*licenseUser // by lower-cased email
+	users    map[string]*licenseUser // by normal(email)
 	nextID   int64
 	nextUser int64
 	writes   int
@@ -191,6 +196,28 @@ func (s *Server) NewUser() string {
 	return fmt.Sprintf("user%d@example.com", s.nextUser)
 }
 
+// NewStoredUser returns a fresh address in mixed case
+// ("User20001@Example.com"): the first assignment stores it so, and the
+// license list's filter then matches only that spelling.
+func (s *Server) NewStoredUser() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextUser++
+	return fmt.Sprintf("User%d@Example.com", s.nextUser)
+}
+
+// SetLastLogin sets the last sign-in (last_login) of the license user
+// email, in any case; zero means never. It reports whether the user exists.
+func (s *Server) SetLastLogin(email string, at time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.users[normal(email)]
+	if u != nil {
+		u.lastLogin = at
+	}
+	return u != nil
+}
+
 // Held returns the ids (decimal) of the licenses email holds, sorted.
 func (s *Server) Held(email string) []string {
 	s.mu.Lock()
@@ -256,7 +283,7 @@ func (s *Server) sortedIDs() []int64 {
 	return ids
 }
 
-// normal is the form emails are compared in (LicenseSpring's true_email).
+// normal is the form in which one address in any case is one user.
 func normal(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // Errors of the state changes, answered as 400/404 by the API.
@@ -274,6 +301,7 @@ func (s *Server) assign(id int64, email, password string) (string, error) {
 	if l == nil {
 		return "", errNoLicense
 	}
+	given := strings.TrimSpace(email)
 	email = normal(email)
 	if slices.Contains(l.users, email) {
 		return "", errAlready
@@ -284,7 +312,7 @@ func (s *Server) assign(id int64, email, password string) (string, error) {
 	u := s.users[email]
 	if u == nil {
 		s.nextUser++
-		u = &licenseUser{id: s.nextUser, email: email, password: password}
+		u = &licenseUser{id: s.nextUser, email: given, password: password}
 		if u.password == "" {
 			u.password = fmt.Sprintf("pw-%08x%08x", s.pwRNG.Uint32(), s.pwRNG.Uint32())
 		}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -68,7 +69,7 @@ func TestPagination(t *testing.T) {
 	}{
 		{"limit capped at 100", "limit=500&offset=0&license_users__true_email=" + url.QueryEscape(user), 230, []int{100, 100, 30}},
 		{"default limit", "", 231, []int{20}},
-		{"filter is case-insensitive", "limit=100&license_users__true_email=" + url.QueryEscape("USER"+user[4:]), 230, []int{100, 100, 30}},
+		{"filter is exact and case-sensitive", "limit=100&license_users__true_email=" + url.QueryEscape("USER"+user[4:]), 0, []int{0}},
 		{"nobody's licenses", "limit=100&license_users__true_email=nobody@example.com", 0, []int{0}},
 	}
 	for _, tt := range tests {
@@ -147,12 +148,12 @@ func TestUnassignByUserID(t *testing.T) {
 	s := licensespringtest.NewServer(t, licensespringtest.Options{Demo: true})
 	var lic struct {
 		Users []struct {
-			ID    int64  `json:"id"`
-			Email string `json:"email"`
+			ID        int64  `json:"id"`
+			TrueEmail string `json:"true_email"`
 		} `json:"license_users"`
 	}
 	call(t, s, licensespringtest.APIKey, "GET", "/api/v1/licenses/"+licensespringtest.DemoCloudCode+"/", nil, &lic)
-	if len(lic.Users) != 1 || lic.Users[0].Email != licensespringtest.DemoUsers[2] {
+	if len(lic.Users) != 1 || lic.Users[0].TrueEmail != licensespringtest.DemoUsers[2] {
 		t.Fatalf("license users = %+v, want %s", lic.Users, licensespringtest.DemoUsers[2])
 	}
 	status, _ := call(t, s, licensespringtest.APIKey, "POST", "/api/v1/licenses/"+licensespringtest.DemoCloudCode+"/unassign_user/",
@@ -298,5 +299,39 @@ func TestRequestsAreRecorded(t *testing.T) {
 	got := s.Requests()
 	if len(got) != 1 || got[0].Method != "GET" || got[0].Path != "/api/v1/licenses/" || got[0].Query != "limit=5" || got[0].At.IsZero() {
 		t.Errorf("Requests = %+v, want the one GET with its query and time", got)
+	}
+}
+
+// The address keeps the spelling of its first assignment: the license
+// list's filter matches only that spelling, the license-users list's
+// true_email__iexact any, and email is a suffixed form of it.
+func TestStoredSpelling(t *testing.T) {
+	s := licensespringtest.NewServer(t, licensespringtest.Options{Demo: true})
+	stored := s.NewStoredUser()
+	if err := s.AssignUser(licensespringtest.DemoStudio, stored); err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		Count   int `json:"count"`
+		Results []struct {
+			Email     string  `json:"email"`
+			TrueEmail string  `json:"true_email"`
+			LastLogin *string `json:"last_login"`
+		} `json:"results"`
+	}
+	for _, tt := range []struct {
+		path string
+		want int
+	}{
+		{"/api/v1/licenses/?license_users__true_email=" + url.QueryEscape(stored), 1},
+		{"/api/v1/licenses/?license_users__true_email=" + url.QueryEscape(strings.ToLower(stored)), 0},
+		{"/api/v1/license-users/?true_email__iexact=" + url.QueryEscape(strings.ToUpper(stored)), 1},
+	} {
+		if status, _ := call(t, s, licensespringtest.APIKey, "GET", tt.path, nil, &p); status != 200 || p.Count != tt.want {
+			t.Errorf("GET %s: status %d, count %d; want 200, %d", tt.path, status, p.Count, tt.want)
+		}
+	}
+	if len(p.Results) != 1 || p.Results[0].TrueEmail != stored || p.Results[0].Email == stored || p.Results[0].LastLogin != nil {
+		t.Errorf("license user %+v, want true_email %s, a suffixed email, no last_login", p.Results, stored)
 	}
 }

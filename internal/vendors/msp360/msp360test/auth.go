@@ -56,16 +56,33 @@ func newToken() string {
 	return "mbs-" + hex.EncodeToString(b)
 }
 
-// authorized reports whether r carries a live Bearer token.
-func (s *Server) authorized(r *http.Request) bool {
+// denied returns the status refusing r's Bearer token, or 0 for a live
+// one: 401 for a missing or unknown token, the expired-token status
+// (SetExpiredStatus) for one that was issued and has expired.
+func (s *Server) denied(r *http.Request) int {
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
+		return http.StatusUnauthorized
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	expires, ok := s.tokens[strings.TrimSpace(token)]
-	return ok && !s.authBroken && s.now().Before(expires)
+	switch {
+	case !ok:
+		return http.StatusUnauthorized
+	case s.authBroken || !s.now().Before(expires):
+		return s.expiredStatus
+	}
+	return 0
+}
+
+// SetExpiredStatus sets the status an expired (or revoked) token is
+// answered with: 401 by default, or 403. The vendor does not document
+// which; a public client of the API treats 403 as invalid credentials.
+func (s *Server) SetExpiredStatus(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expiredStatus = status
 }
 
 // Logins returns how many logins succeeded.

@@ -65,4 +65,7 @@ func (s *Server) seedDemo() {
 
 	add(License{LicenseType: DemoCodeFull, DateExpired: year, UserID: DemoUserAlice, Transaction: "TX-1004"})
 	add(License{LicenseType: DemoCodeFull, DateExpired: year, UserID: DemoUserDave, Transaction: "TX-1004"})
+	// Alice's laptop backed up an hour ago, Carol's server last week.
+	s.backups[DemoUserAlice] = []planRun{{computer: "ALICE-LAPTOP", plan: "Documents", lastStart: s.now().Add(-time.Hour)}}
+	s.backups[DemoUserCarol] = []planRun{{computer: "SRV-01", plan: "System image", lastStart: s.now().Add(-7 * 24 * time.Hour)}}
 }

@@ -92,6 +92,10 @@ type Server struct {
 	requests   fakefaults.Log[Request]
 	authBroken bool
 	raceGrants int // RaceNextGrants
+	// expiredStatus answers an expired token (SetExpiredStatus).
+	expiredStatus int
+	// backups are the users' backup plan runs (SetLastBackup).
+	backups map[string][]planRun
 }
 
 // New starts a fake. Close it when done.
@@ -104,6 +108,9 @@ func New(opts Options) *Server {
 		userIDs:  make(map[string]string),
 		licenses: make(map[string]*License),
 		tokens:   make(map[string]time.Time),
+		backups:  make(map[string][]planRun),
+
+		expiredStatus: http.StatusUnauthorized,
 	}
 	s.requests.Keep = opts.KeepRequests
 	if s.now == nil {
@@ -143,6 +150,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/Licenses/Grant", s.licenseAPI(s.write(s.grant)))
 	mux.Handle("POST /api/Licenses/Release", s.licenseAPI(s.write(s.release)))
 	mux.Handle("POST /api/Licenses/Revoke", s.licenseAPI(s.write(s.revoke)))
+	mux.Handle("GET /api/Users", s.licenseAPI(s.listUsers))
+	mux.Handle("GET /api/Monitoring/{userID}", s.licenseAPI(s.monitoring))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeMessage(w, http.StatusNotFound,
 			"No HTTP resource was found that matches the request URI '"+r.URL.Path+"'.")
@@ -163,8 +172,8 @@ func (s *Server) licenseAPI(h http.HandlerFunc) http.Handler {
 		if s.faults.Inject(w, r) {
 			return
 		}
-		if !s.authorized(r) {
-			writeMessage(w, http.StatusUnauthorized, msgDenied)
+		if status := s.denied(r); status != 0 {
+			writeMessage(w, status, msgDenied)
 			return
 		}
 		s.mu.Lock()

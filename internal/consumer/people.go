@@ -1,0 +1,205 @@
+package consumer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/people"
+)
+
+// PeopleOptions configure the person event consumer.
+type PeopleOptions struct {
+	JS       jetstream.JetStream
+	Consumer jetstream.Consumer
+	// Bucket is the people bucket (person records).
+	Bucket jetstream.KeyValue
+	Policy *people.Policy
+	// Vendors are the configured vendors: a leaver's release_all covers
+	// each of them.
+	Vendors []string
+	Logger  *zap.Logger
+}
+
+// People reconciles person events: for each, it reads the person's record,
+// lets the policy plan the license commands, publishes them on the command
+// stream, stores the record and publishes person.reconciled. Events are
+// handled one at a time: reconciling costs no vendor call (the commands do
+// that, on the command consumer), so one goroutine keeps up, and one person's
+// events cannot race each other within a worker.
+type People struct {
+	opts PeopleOptions
+	log  *zap.Logger
+	done chan struct{}
+}
+
+// StartPeople starts consuming person events until ctx ends.
+func StartPeople(ctx context.Context, o PeopleOptions) (*People, error) {
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	p := &People{opts: o, log: o.Logger, done: make(chan struct{})}
+	it, err := o.Consumer.Messages(jetstream.PullMaxMessages(64))
+	if err != nil {
+		return nil, fmt.Errorf("consume %s: %w", events.PeopleConsumer, err)
+	}
+	stop := context.AfterFunc(ctx, it.Stop)
+	go func() {
+		defer close(p.done)
+		defer stop()
+		for {
+			msg, err := it.Next()
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return
+			}
+			if err != nil {
+				p.log.Warn("pull person events", zap.Error(err))
+				continue
+			}
+			p.settle(msg, p.Handle(ctx, msg.Subject(), msg.Data(), metadata(msg)))
+		}
+	}()
+	return p, nil
+}
+
+// Done is closed once the consumer has stopped.
+func (p *People) Done() <-chan struct{} { return p.done }
+
+func metadata(msg jetstream.Msg) jetstream.MsgMetadata {
+	if m, err := msg.Metadata(); err == nil {
+		return *m
+	}
+	return jetstream.MsgMetadata{Timestamp: time.Now()}
+}
+
+// errInvalidEvent marks an event that was refused (and its person.failed
+// published): it is terminated, never redelivered.
+var errInvalidEvent = errors.New("invalid person event")
+
+func (p *People) settle(msg jetstream.Msg, err error) {
+	switch {
+	case err == nil:
+		_ = msg.Ack()
+	case errors.Is(err, errInvalidEvent):
+		_ = msg.TermWithReason(err.Error())
+	default:
+		p.log.Warn("person event not reconciled; redelivering", zap.String("subject", msg.Subject()), zap.Error(err))
+		_ = msg.NakWithDelay(time.Second)
+	}
+}
+
+// Handle reconciles one delivery of a person event. An error other than
+// errInvalidEvent means NATS could not be reached; the event is then
+// delivered again and reconciled to the same commands.
+func (p *People) Handle(ctx context.Context, subject string, payload []byte, meta jetstream.MsgMetadata) error {
+	ev, err := events.DecodePersonEvent(subject, payload)
+	var verr *events.ValidationError
+	if errors.As(err, &verr) {
+		if ev.ID == "" {
+			ev.ID = "invalid-" + events.PeopleStream + "-" + uitoa(meta.Sequence.Stream)
+		}
+		res := events.NewPersonResult(ev, meta.Sequence.Stream, time.Now(), events.PersonResultData{
+			Error: &events.Error{Code: verr.Code, Message: verr.Message}})
+		if err := p.publishJSON(ctx, res.Type, res.ID, res); err != nil {
+			return err
+		}
+		p.log.Info("person event refused", zap.String("event_id", ev.ID), zap.String("error", verr.Message))
+		return fmt.Errorf("%w: %s", errInvalidEvent, verr.Message)
+	}
+	in := people.Input{Event: ev, Seq: meta.Sequence.Stream, Published: meta.Timestamp}
+	for {
+		plan, rev, err := p.plan(ctx, ev.Data.Person, in)
+		if err != nil {
+			return err
+		}
+		for _, cmd := range plan.Commands {
+			if err := p.publishJSON(ctx, cmd.Type, cmd.ID, cmd); err != nil {
+				return err
+			}
+		}
+		if plan.Store {
+			err := p.store(ctx, ev.Data.Person, plan.Record, rev)
+			if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+				continue // another replica applied an event of this person: plan again
+			}
+			if err != nil {
+				return err
+			}
+		}
+		res := events.NewPersonResult(ev, meta.Sequence.Stream, time.Now(), plan.Result)
+		if err := p.publishJSON(ctx, res.Type, res.ID, res); err != nil {
+			return err
+		}
+		p.log.Info("person reconciled", zap.String("event_id", ev.ID), zap.String("person", ev.Data.Person),
+			zap.Int("commands", len(plan.Commands)), zap.Bool("skipped", plan.Result.Skipped != nil))
+		return nil
+	}
+}
+
+// plan reads the person's record and reconciles the event against it.
+func (p *People) plan(ctx context.Context, person string, in people.Input) (people.Plan, uint64, error) {
+	var prev *people.Record
+	var rev uint64
+	e, err := p.opts.Bucket.Get(ctx, personKey(person))
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+	case err != nil:
+		return people.Plan{}, 0, fmt.Errorf("read person %s: %w", person, err)
+	default:
+		prev, rev = new(people.Record), e.Revision()
+		if err := json.Unmarshal(e.Value(), prev); err != nil {
+			return people.Plan{}, 0, fmt.Errorf("decode person %s: %w", person, err)
+		}
+	}
+	return p.opts.Policy.Reconcile(prev, in, p.opts.Vendors), rev, nil
+}
+
+func (p *People) store(ctx context.Context, person string, rec people.Record, rev uint64) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	if rev == 0 {
+		_, err = p.opts.Bucket.Create(ctx, personKey(person), b)
+	} else {
+		_, err = p.opts.Bucket.Update(ctx, personKey(person), b, rev)
+	}
+	return err
+}
+
+// publishJSON publishes v as a CloudEvent with Nats-Msg-Id id, retrying
+// until the stream acknowledges it or ctx ends; a retry that did land is
+// deduplicated by the id.
+func (p *People) publishJSON(ctx context.Context, subject, id string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	msg := &nats.Msg{Subject: subject, Data: b, Header: nats.Header{events.HeaderContentType: []string{events.ContentType}}}
+	bo := backoff.NewExponentialBackOff()
+	bo.InitialInterval, bo.MaxInterval, bo.MaxElapsedTime = 50*time.Millisecond, 2*time.Second, 30*time.Second
+	return backoff.Retry(func() error {
+		_, err := p.opts.JS.PublishMsg(ctx, msg, jetstream.WithMsgID(id))
+		return err
+	}, backoff.WithContext(bo, ctx))
+}
+
+// StartPeopleService sets up the people stream, consumer and bucket on js
+// and starts reconciling person events with policy until ctx ends.
+func StartPeopleService(ctx context.Context, js jetstream.JetStream, s Settings, policy *people.Policy, vendors []string, log *zap.Logger) (*People, error) {
+	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cons, kv, err := SetupPeople(setupCtx, js, s)
+	if err != nil {
+		return nil, fmt.Errorf("set up people: %w", err)
+	}
+	return StartPeople(ctx, PeopleOptions{JS: js, Consumer: cons, Bucket: kv, Policy: policy, Vendors: vendors, Logger: log})
+}
