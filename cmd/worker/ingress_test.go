@@ -68,6 +68,10 @@ func TestRunIngress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	personSub, err := nc.SubscribeSync("person.>")
+	if err != nil {
+		t.Fatal(err)
+	}
 	bearer := map[string]string{"Authorization": "Bearer " + ingressToken, "Content-Type": events.ContentType}
 
 	want := map[string]string{} // command id -> authid its result must carry
@@ -98,6 +102,12 @@ func TestRunIngress(t *testing.T) {
 	}
 	want["http-batch-1"], want["http-batch-2"] = "bearer:workday", "bearer:workday"
 
+	person, _ := json.Marshal(events.NewPersonEvent(events.SubjectPersonJoined, "hr/bamboohr", "http-person", time.Now(),
+		events.PersonData{Person: "E9001", Email: "nobody-9001@example.com", Attributes: map[string]any{"department": "Sales"}}))
+	if status, b := post(t, url, person, bearer); status != http.StatusAccepted {
+		t.Fatalf("person event: %d %s", status, b)
+	}
+
 	status, b = post(t, url, listCommand("http-structured"), bearer)
 	var again ingress.Answer
 	if err := json.Unmarshal(b, &again); err != nil || status != http.StatusAccepted || !again.Duplicate {
@@ -122,6 +132,17 @@ func TestRunIngress(t *testing.T) {
 			t.Errorf("result of %s: %s, command_authid %q; want %s naming %s", res.Data.CommandID, res.Type, res.Data.CommandAuthID, events.SubjectListed, authID)
 		}
 		delete(want, res.Data.CommandID)
+	}
+	// The person event is reconciled (the sandbox loads the example policy).
+	for {
+		m, err := personSub.NextMsg(time.Until(deadline))
+		if err != nil {
+			t.Fatalf("no outcome for the person event: %v\n%s", err, w.output())
+		}
+		var res events.PersonResult
+		if json.Unmarshal(m.Data, &res) == nil && res.Data.EventID == "http-person" {
+			break
+		}
 	}
 	// The duplicate made no second command.
 	js, err := jetstream.New(nc)

@@ -89,11 +89,36 @@ func TestStructuredBinaryAndBatchedEventsAreStored(t *testing.T) {
 		checkStored(t, r, got.Events[1], "batch-2", "bearer:workday")
 	})
 
-	if got := r.counter("seatkeeper_ingress_events_total", "type", events.SubjectAssign, "outcome", "accepted"); got != 5 {
-		t.Errorf("events accepted for license.assign = %v, want 5", got)
+	t.Run("person events, alone and in a batch with a command", func(t *testing.T) {
+		body := joined("p-1", "E1042")
+		var a ingress.Answer
+		r.send("POST", body, signed(t, "msg_p1", r.clock(), body)).decode(t, &a)
+		batch := []byte("[" + string(joined("p-2", "E1043")) + "," + string(assign("p-3", "dee")) + "]")
+		var got ingress.Accepted
+		r.send("POST", batch, map[string]string{"Content-Type": "application/cloudevents-batch+json", "Authorization": "Bearer " + workdayToken}).decode(t, &got)
+		if len(got.Events) != 2 {
+			t.Fatalf("batch answers %+v, want two", got.Events)
+		}
+		checkStored(t, r, got.Events[1], "p-3", "bearer:workday")
+		for _, a := range []ingress.Answer{a, got.Events[0]} {
+			if a.Status != http.StatusAccepted || a.Stream != events.PeopleStream {
+				t.Fatalf("answer %+v: want 202 in %s", a, events.PeopleStream)
+			}
+			m := r.messageIn(events.PeopleStream, a.Seq)
+			if _, err := events.DecodePersonEvent(m.Subject, m.Data); err != nil || m.Header.Get(jetstream.MsgIDHeader) != a.ID {
+				t.Errorf("stored person event %s: %v, Nats-Msg-Id %q", a.ID, err, m.Header.Get(jetstream.MsgIDHeader))
+			}
+			if !strings.Contains(string(m.Data), `"authid":"`) {
+				t.Errorf("stored person event %s has no authid: %s", a.ID, m.Data)
+			}
+		}
+	})
+
+	if got := r.counter("seatkeeper_ingress_events_total", "type", events.SubjectAssign, "outcome", "accepted"); got != 6 {
+		t.Errorf("events accepted for license.assign = %v, want 6", got)
 	}
-	if got := r.counter("seatkeeper_ingress_requests_total", "method", "POST", "status", "202"); got != 5 {
-		t.Errorf("POST requests answered 202 = %v, want 5", got)
+	if got := r.counter("seatkeeper_ingress_requests_total", "method", "POST", "status", "202"); got != 7 {
+		t.Errorf("POST requests answered 202 = %v, want 7", got)
 	}
 	r.assertNoSecrets("")
 }
@@ -201,6 +226,7 @@ func TestInvalidIs400NamingTheField(t *testing.T) {
 		{"vendor missing", string(noVendor), bearer(workdayToken), "data.vendor", -1},
 		{"unknown vendor", string(command(events.SubjectList, "inv-2", events.CommandData{Vendor: "oracle"})), bearer(workdayToken), "data.vendor", -1},
 		{"type not taken", strings.Replace(string(assign("inv-3", "ana")), "license.assign", "license.revoke", 1), bearer(workdayToken), "type", -1},
+		{"person without person", strings.Replace(string(joined("inv-5", "E1")), `"person":"E1",`, "", 1), bearer(workdayToken), "data.person", -1},
 		{"binary without ce-id", `{"vendor":"uipath","user":"ana","licenses":["A"]}`, map[string]string{
 			"Authorization": "Bearer " + workdayToken, "Content-Type": "application/json",
 			"ce-specversion": "1.0", "ce-type": "license.assign", "ce-source": "hr"}, "id", -1},

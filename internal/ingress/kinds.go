@@ -21,22 +21,26 @@ type Validator func(subject string, payload []byte) error
 type Kinds map[string]Validator
 
 // DefaultKinds accepts the license commands, validated by
-// events.DecodeCommand exactly as the worker decodes them.
-//
-// Person events (person.joined, person.changed, person.left on
-// PEOPLE_EVENTS) join this table, with their own decoder, when the events
-// package decodes them; until then the ingress refuses them as an unknown
-// type rather than publishing what no one validates.
+// events.DecodeCommand, and the person events (on PEOPLE_EVENTS), validated
+// by events.DecodePersonEvent: exactly as the worker decodes them.
 func DefaultKinds() Kinds {
 	k := Kinds{}
 	for _, subject := range events.CommandSubjects {
 		k[subject] = validateCommand
+	}
+	for _, subject := range events.PersonSubjects {
+		k[subject] = validatePerson
 	}
 	return k
 }
 
 func validateCommand(subject string, payload []byte) error {
 	_, err := events.DecodeCommand(subject, payload)
+	return err
+}
+
+func validatePerson(subject string, payload []byte) error {
+	_, err := events.DecodePersonEvent(subject, payload)
 	return err
 }
 

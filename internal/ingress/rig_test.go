@@ -62,6 +62,9 @@ func newRig(t *testing.T, configure ...func(*ingress.Options)) *rig {
 	if _, err := consumer.Setup(ctx, js, consumer.DefaultSettings(4)); err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := consumer.SetupPeople(ctx, js, consumer.DefaultSettings(4)); err != nil {
+		t.Fatal(err)
+	}
 	guard, err := ingress.NewKVReplayGuard(ctx, js, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -176,10 +179,16 @@ func (r *rig) stored() uint64 {
 	return info.State.Msgs
 }
 
-// message returns the stored message at seq.
+// message returns the message stored in LICENSE_COMMANDS at seq.
 func (r *rig) message(seq uint64) *jetstream.RawStreamMsg {
 	r.t.Helper()
-	s, err := r.js.Stream(context.Background(), events.CommandStream)
+	return r.messageIn(events.CommandStream, seq)
+}
+
+// messageIn returns the message stored in stream at seq.
+func (r *rig) messageIn(stream string, seq uint64) *jetstream.RawStreamMsg {
+	r.t.Helper()
+	s, err := r.js.Stream(context.Background(), stream)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -246,4 +255,11 @@ func (r *rig) counter(name string, labels ...string) float64 {
 		}
 	}
 	return 0
+}
+
+// joined returns a person.joined event in structured JSON.
+func joined(id, person string) []byte {
+	b, _ := json.Marshal(events.NewPersonEvent(events.SubjectPersonJoined, "hr/bamboohr", id, time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC),
+		events.PersonData{Person: person, Email: person + "@example.com", Attributes: map[string]any{"department": "Engineering"}}))
+	return b
 }
