@@ -139,17 +139,20 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, problem(http.StatusTooManyRequests, "over this client's request rate: retry after the Retry-After seconds"))
 		return
 	}
-	if msg != nil && !h.claim(w, r.Context(), cred, *msg) {
+	if msg != nil && !h.claim(r.Context(), w, cred, *msg) {
 		return
 	}
 	status := h.accept(w, r, body, cred)
-	if msg != nil && status == http.StatusServiceUnavailable {
+	// Only a delivery whose events were stored counts against a replay: the
+	// sender's retry of one refused or not stored gets the same judgement
+	// again, not "replay".
+	if msg != nil && status != http.StatusAccepted {
 		h.replay.Release(context.WithoutCancel(r.Context()), *msg)
 	}
 }
 
 // claim refuses a replayed webhook delivery. It reports whether to go on.
-func (h *Handler) claim(w http.ResponseWriter, ctx context.Context, cred Credential, msg Delivery) bool {
+func (h *Handler) claim(ctx context.Context, w http.ResponseWriter, cred Credential, msg Delivery) bool {
 	fresh, err := h.replay.Claim(ctx, msg)
 	switch {
 	case err != nil:

@@ -322,3 +322,17 @@ func TestValidationHandshake(t *testing.T) {
 		t.Errorf("asked for 30 a minute: allowed %q, want 30", got)
 	}
 }
+
+// TestRefusedDeliveryIsJudgedAgain checks that only stored deliveries count
+// against replays: the sender's retry of a signed delivery refused as
+// invalid is refused as invalid again, not as a replay.
+func TestRefusedDeliveryIsJudgedAgain(t *testing.T) {
+	r := newRig(t)
+	body := command(events.SubjectAssign, "again-1", events.CommandData{User: "ana", Licenses: []string{"A"}})
+	hs := signed(t, "msg_again", r.clock(), body)
+	for i := range 2 {
+		if rp := r.send("POST", body, hs); rp.status != http.StatusBadRequest {
+			t.Errorf("delivery %d: %d %s, want 400", i+1, rp.status, rp.body)
+		}
+	}
+}
