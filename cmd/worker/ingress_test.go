@@ -176,3 +176,15 @@ func grepLines(text, substr string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestRunIngressRefusesBadConfig checks that a worker asked to serve the
+// ingress with no way for a caller to authenticate does not start, and says
+// which variables to set.
+func TestRunIngressRefusesBadConfig(t *testing.T) {
+	workerEnv(t, t.TempDir())
+	t.Setenv("SEATKEEPER_INGRESS_ADDR", "127.0.0.1:0")
+	err := run(context.Background(), []string{"-sandbox"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "SEATKEEPER_INGRESS_TOKEN") {
+		t.Errorf("run = %v, want an error naming SEATKEEPER_INGRESS_TOKEN", err)
+	}
+}
