@@ -122,8 +122,8 @@ func refusal(id, typ string, err error) *invalidEvent {
 	var verr *events.ValidationError
 	if errors.As(err, &verr) {
 		inv.Code = verr.Code
+		inv.Field = fieldOf(verr.Message)
 	}
-	inv.Field = fieldOf(verr, err.Error())
 	return inv
 }
 
@@ -149,10 +149,7 @@ func withAuthContext(raw []byte, cred Credential) ([]byte, error) {
 // messages start with the field they are about ("data.user is missing",
 // "type \"x\" does not match subject ..."); messages about the payload as a
 // whole name none.
-func fieldOf(verr *events.ValidationError, msg string) string {
-	if verr == nil {
-		return ""
-	}
+func fieldOf(msg string) string {
 	msg = strings.TrimPrefix(msg, "not a CloudEvents event: ")
 	word, _, _ := strings.Cut(msg, " ")
 	if word == "payload" || word == "attribute" || word == "" {
