@@ -130,8 +130,7 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 		// The reason is ours and names no credential; the header's value
 		// is never logged.
 		h.log.Warn("ingress: request not authenticated", zap.String("remote", r.RemoteAddr), zap.String("reason", err.Error()))
-		w.Header().Set("WWW-Authenticate", `Bearer realm="seatkeeper"`)
-		writeProblem(w, problem(http.StatusUnauthorized, err.Error()))
+		unauthorized(w, err)
 		return
 	}
 	if ok, wait := h.limit.allow(cred.AuthID(), h.now()); !ok {
@@ -162,7 +161,7 @@ func (h *Handler) claim(ctx context.Context, w http.ResponseWriter, cred Credent
 		return false
 	case !fresh:
 		h.log.Warn("ingress: webhook replay refused", zap.String("credential", cred.AuthID()), zap.String("webhook_id", msg.ID))
-		writeProblem(w, problem(http.StatusUnauthorized, errWebhookIDReplayed.Error()))
+		unauthorized(w, errWebhookIDReplayed)
 		return false
 	}
 	return true

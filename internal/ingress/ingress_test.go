@@ -174,6 +174,9 @@ func TestRefusedCredentialsPublishNothing(t *testing.T) {
 			if ct := rp.header.Get("Content-Type"); ct != "application/problem+json" {
 				t.Errorf("Content-Type %q, want application/problem+json", ct)
 			}
+			if rp.header.Get("WWW-Authenticate") == "" {
+				t.Error("no WWW-Authenticate challenge")
+			}
 			r.assertNoSecrets(string(rp.body))
 		})
 	}

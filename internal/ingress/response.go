@@ -60,3 +60,9 @@ func writeBody(w http.ResponseWriter, status int, contentType string, v any) {
 func retryAfter(w http.ResponseWriter, d time.Duration) {
 	w.Header().Set("Retry-After", strconv.Itoa(max(1, int((d+time.Second-1)/time.Second))))
 }
+
+// unauthorized answers 401 saying why, with the challenge RFC 6750 asks for.
+func unauthorized(w http.ResponseWriter, why error) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="seatkeeper"`)
+	writeProblem(w, problem(http.StatusUnauthorized, why.Error()))
+}
