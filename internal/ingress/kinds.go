@@ -128,14 +128,30 @@ func refusal(id, typ string, err error) *invalidEvent {
 }
 
 // withAuthContext returns the JSON object raw with authtype and authid set
-// for cred. Members keep their values byte for byte; their order is sorted.
+// for cred. When raw names neither, the two members go in front of its own,
+// which keep their bytes and order; otherwise the object is decoded and
+// encoded again with the sender's values replaced (members sorted, values
+// kept byte for byte). A name spelt with escapes ("auth\u0069d") escapes the
+// first test, and then appears twice: the validation that follows refuses
+// it, so a sender cannot choose its own authid either way.
 func withAuthContext(raw []byte, cred Credential) ([]byte, error) {
+	authID, _ := json.Marshal(cred.AuthID())
+	if !bytes.Contains(raw, []byte(`"authtype"`)) && !bytes.Contains(raw, []byte(`"authid"`)) {
+		rest := bytes.TrimLeft(raw, " \t\r\n")[1:] // past the '{'
+		out := make([]byte, 0, len(raw)+64)
+		out = append(out, `{"authtype":"`+authTypeAPIKey+`","authid":`...)
+		out = append(out, authID...)
+		if len(bytes.TrimSpace(rest)) > 1 { // not "}": members follow
+			out = append(out, ',')
+		}
+		return append(out, rest...), nil
+	}
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &members); err != nil {
 		return nil, err
 	}
 	members[attrAuthType], _ = json.Marshal(authTypeAPIKey)
-	members[attrAuthID], _ = json.Marshal(cred.AuthID())
+	members[attrAuthID] = authID
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

@@ -28,6 +28,19 @@ func TestPrepareSetsTheAuthContext(t *testing.T) {
 	if string(ev.Payload) != want {
 		t.Errorf("payload\n%s\nwant\n%s", ev.Payload, want)
 	}
+	plain := []byte(` {"specversion":"1.0","type":"license.list","source":"hr","id":"y","data":{"vendor":"m365"}}`)
+	ev, err = DefaultKinds().prepare(plain, Credential{Scheme: "bearer", Name: "workday"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = `{"authtype":"api_key","authid":"bearer:workday","specversion":"1.0","type":"license.list","source":"hr","id":"y","data":{"vendor":"m365"}}`
+	if string(ev.Payload) != want {
+		t.Errorf("payload\n%s\nwant\n%s", ev.Payload, want)
+	}
+	escaped := []byte(`{"specversion":"1.0","type":"license.list","source":"hr","id":"z","auth\u0069d":"bearer:admin","data":{"vendor":"m365"}}`)
+	if _, err := DefaultKinds().prepare(escaped, Credential{Scheme: "bearer", Name: "workday"}); err == nil || err.(*invalidEvent).Field != "authid" {
+		t.Errorf("an escaped authid: %v, want a refusal naming authid", err)
+	}
 	if _, err := DefaultKinds().prepare([]byte(`{"specversion":"1.0","id":"x"}`), Credential{}); err == nil || err.(*invalidEvent).Field != "type" {
 		t.Errorf("no type: %v, want a refusal naming type", err)
 	}
