@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,7 +59,12 @@ func listCommand(id string) []byte {
 func TestRunIngress(t *testing.T) {
 	workerEnv(t, t.TempDir())
 	t.Setenv("SEATKEEPER_INGRESS_ADDR", "127.0.0.1:0")
-	t.Setenv("SEATKEEPER_INGRESS_TOKEN", "workday:"+ingressToken)
+	// The tokens from a file, one a line, as a secret store mounts them.
+	tokenFile := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(tokenFile, []byte("old:ingress-token-retired-0000000000\nworkday:"+ingressToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SEATKEEPER_INGRESS_TOKEN_FILE", tokenFile)
 	t.Setenv("SEATKEEPER_INGRESS_SECRET", "platform:"+ingressSecret)
 	w := startWorker(t, "-sandbox")
 	addr, _ := w.entry("serving the HTTP ingress")["addr"].(string)
