@@ -101,6 +101,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	httpSrv := serveHTTP(httpLn, probes, log)
 	defer shutdownHTTP(httpSrv)
 
+	stopIngress, err := startIngress(ctx, nc, cfg.Replicas, reg, log)
+	if err != nil {
+		return err
+	}
+	defer stopIngress()
+
 	opts := serviceOptions(cfg, nc, vendorReg, log, m)
 	svc, err := consumer.Start(ctx, opts)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 
+	"github.com/seatkeeper/seatkeeper/internal/ingress"
 	"github.com/seatkeeper/seatkeeper/internal/natsconn"
 )
 
@@ -112,6 +113,7 @@ the path of a file holding it. A worker needs at least one vendor configured, or
 	}
 	group("NATS (the nats CLI's names; NATS_URL empty: the embedded server)", "NATS", &natsconn.Config{})
 	group("Worker", "SEATKEEPER", &Config{})
+	group("HTTP ingress (off unless SEATKEEPER_INGRESS_ADDR is set)", "SEATKEEPER", &ingress.Config{})
 	for _, s := range allVendors {
 		group(s.title(), s.prefix, s.zero())
 	}

@@ -126,6 +126,7 @@ var commandCases = []struct {
 	{name: "datacontenttype with charset", payload: command(set("datacontenttype", "application/json; charset=utf-8"))},
 	{name: "extension attribute", payload: command(set("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"))},
 	{name: "redriveof", payload: command(set("redriveof", "wd-evt-000016"))},
+	{name: "auth context", payload: command(set("authtype", "api_key"), set("authid", "webhook:bamboohr"))},
 
 	{name: "id missing", payload: command(del("id")), field: "id"},
 	{name: "id empty", payload: command(set("id", "")), field: "id"},
@@ -153,6 +154,8 @@ var commandCases = []struct {
 	{name: "datacontenttype application/jsonx", payload: command(set("datacontenttype", "application/jsonx")), field: "datacontenttype"},
 	{name: "datacontenttype with a control character", payload: command(set("datacontenttype", "application/json;\x00")), field: "datacontenttype"},
 	{name: "redriveof empty", payload: command(set("redriveof", "")), field: "redriveof"},
+	{name: "authid a number", payload: command(set("authid", 7)), field: "authid"},
+	{name: "authid with a control character", payload: command(set("authid", "bearer:\x01")), field: "authid"},
 	{name: "data_base64", payload: command(del("data"), set("data_base64", "e30=")), field: "data_base64"},
 	{name: "data missing", payload: command(del("data")), field: "data"},
 	{name: "data null", payload: command(set("data", nil)), field: "data"},

@@ -13,8 +13,13 @@ type Command struct {
 	DataContentType string    `json:"datacontenttype,omitempty"`
 	// RedriveOf is a CloudEvents extension attribute: the id of the failed
 	// command this one re-submits.
-	RedriveOf string      `json:"redriveof,omitempty"`
-	Data      CommandData `json:"data"`
+	RedriveOf string `json:"redriveof,omitempty"`
+	// AuthType and AuthID are the CloudEvents Auth Context extension: who
+	// sent the command. The HTTP ingress sets them to "api_key" and the
+	// credential's configured name (never its value), e.g. "webhook:bamboohr".
+	AuthType string      `json:"authtype,omitempty"`
+	AuthID   string      `json:"authid,omitempty"`
+	Data     CommandData `json:"data"`
 }
 
 // CommandData is the data of a Command.

@@ -12,7 +12,7 @@ import (
 var attributeKinds = map[string]string{
 	"specversion": "string", "type": "string", "source": "string", "id": "string",
 	"time": "string", "datacontenttype": "string", "redriveof": "string",
-	"data": "object",
+	"authtype": "string", "authid": "string", "data": "object",
 }
 
 // dataKinds names the JSON kind of each field of a command's data; no other

@@ -23,6 +23,9 @@ type ResultData struct {
 	CommandSeq    uint64 `json:"command_seq,omitempty"`
 	// RedriveOf repeats the command's redriveof attribute.
 	RedriveOf string `json:"redrive_of,omitempty"`
+	// CommandAuthID repeats the command's authid attribute: the credential
+	// that sent it over HTTP, by name.
+	CommandAuthID string `json:"command_authid,omitempty"`
 
 	Vendor  string `json:"vendor,omitempty"`
 	Account string `json:"account,omitempty"`
@@ -119,6 +122,7 @@ func NewResult(cmd Command, seq uint64, at time.Time, data ResultData) Result {
 	data.CommandType = cmd.Type
 	data.CommandSeq = seq
 	data.RedriveOf = cmd.RedriveOf
+	data.CommandAuthID = cmd.AuthID
 	if data.Vendor == "" {
 		data.Vendor = cmd.Data.Vendor
 	}

@@ -21,6 +21,7 @@ func TestResultsValidate(t *testing.T) {
 		Vendor: "m365", User: "singer-77@example.com", DryRun: true,
 	})
 	release.RedriveOf = "wd-evt-000010"
+	release.AuthType, release.AuthID = "api_key", "webhook:bamboohr"
 	listUser := events.NewCommand(events.SubjectList, "ops/publish", "list-1", at, events.CommandData{Vendor: "arcgis", User: "singer-77"})
 	listPools := events.NewCommand(events.SubjectList, "ops/publish", "list-2", at, events.CommandData{Vendor: "licensespring"})
 	holdings := []events.Holding{
@@ -119,5 +120,20 @@ func TestResultSchemaRefuses(t *testing.T) {
 				t.Errorf("schema accepts %s with %s for %s, want it refused", tt.example, tt.to, tt.from)
 			}
 		})
+	}
+}
+
+// TestResultCarriesAuthID checks that a result names the credential that
+// sent its command, for the audit trail.
+func TestResultCarriesAuthID(t *testing.T) {
+	cmd, err := events.DecodeCommand(events.SubjectAssign, command(set("authtype", "api_key"), set("authid", "bearer:workday")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := events.NewResult(cmd, 1, time.Now(), events.ResultData{}).Data.CommandAuthID; got != "bearer:workday" {
+		t.Errorf("result command_authid = %q, want %q", got, "bearer:workday")
+	}
+	if got := events.NewFailure(cmd, 1, time.Now(), "x", events.Error{Code: events.CodeUserNotFound}, 1, 0).Data.CommandAuthID; got != "bearer:workday" {
+		t.Errorf("failure command_authid = %q, want %q", got, "bearer:workday")
 	}
 }

@@ -46,6 +46,8 @@ type wireCommand struct {
 	Time            *string         `json:"time"`
 	DataContentType *string         `json:"datacontenttype"`
 	RedriveOf       *string         `json:"redriveof"`
+	AuthType        *string         `json:"authtype"`
+	AuthID          *string         `json:"authid"`
 	Data            json.RawMessage `json:"data"`
 }
 
@@ -110,6 +112,8 @@ func fill(cmd *Command, w *wireCommand) {
 	cmd.ID = str(w.ID)
 	cmd.DataContentType = str(w.DataContentType)
 	cmd.RedriveOf = str(w.RedriveOf)
+	cmd.AuthType = str(w.AuthType)
+	cmd.AuthID = str(w.AuthID)
 	if w.Time != nil {
 		cmd.Time, _ = time.Parse(time.RFC3339Nano, *w.Time)
 	}
@@ -159,6 +163,12 @@ func checkEnvelope(subject string, cmd *Command, w *wireCommand) error {
 	}
 	if w.RedriveOf != nil && !validID(*w.RedriveOf) {
 		return invalid("redriveof must be 1 to %d printable characters", MaxIDLength)
+	}
+	if err := checkString("authtype", cmd.AuthType, MaxFieldBytes); err != nil {
+		return err
+	}
+	if err := checkString("authid", cmd.AuthID, MaxFieldBytes); err != nil {
+		return err
 	}
 	if len(w.Data) == 0 || string(w.Data) == "null" {
 		return invalid("data is missing")
