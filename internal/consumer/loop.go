@@ -22,7 +22,9 @@ type Options struct {
 	JS       jetstream.JetStream
 	Handler  *handlers.Handler
 	// Concurrency is how many commands run at once (each waiting on its
-	// vendor, or retrying).
+	// vendor, or retrying, or doing its JetStream bookkeeping); 0 means
+	// DefaultConcurrency. It is not what bounds a vendor's requests: each
+	// vendor's own concurrency cap is.
 	Concurrency int
 	// Window is how many commands this worker holds at once: running, or
 	// queued behind their user's lane or their vendor's share of the
@@ -98,10 +100,16 @@ type Loop struct {
 	stopping bool
 }
 
+// DefaultConcurrency is the running slots of a worker left at its
+// defaults: enough that a vendor's own cap (up to 3/4 of it, 192 requests)
+// is kept busy while other commands do their JetStream bookkeeping. A slot
+// that waits costs a goroutine, not a connection.
+const DefaultConcurrency = 256
+
 // New returns a Loop.
 func New(opts Options) *Loop {
 	if opts.Concurrency <= 0 {
-		opts.Concurrency = 1
+		opts.Concurrency = DefaultConcurrency
 	}
 	if opts.Window < opts.Concurrency {
 		opts.Window = 8 * opts.Concurrency
