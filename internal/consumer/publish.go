@@ -22,6 +22,9 @@ import (
 // user's other commands go on: none waits longer than this for it.
 const resultPublishBound = 10 * time.Second
 
+// publishAttemptTimeout bounds one attempt to publish a result.
+const publishAttemptTimeout = 2 * time.Second
+
 // errResultNotPublished is a result that could not be published within
 // resultPublishBound.
 var errResultNotPublished = errors.New("result not published")
@@ -45,7 +48,12 @@ func (l *Loop) publish(ctx context.Context, r handlers.Reply) error {
 	defer cancel()
 	var last error
 	err := backoff.RetryNotify(func() error {
-		_, err := l.opts.JS.PublishMsg(bounded, msg, jetstream.WithMsgID(r.ID))
+		// A subscriber on the result subject (publish --wait) keeps NATS
+		// from answering "no responders" when the stream is gone: only a
+		// missing PubAck tells, so each attempt has its own deadline.
+		actx, cancel := context.WithTimeout(bounded, publishAttemptTimeout)
+		defer cancel()
+		_, err := l.opts.JS.PublishMsg(actx, msg, jetstream.WithMsgID(r.ID))
 		if err != nil && bounded.Err() == nil {
 			last = err
 		}
@@ -56,7 +64,7 @@ func (l *Loop) publish(ctx context.Context, r handlers.Reply) error {
 		l.opts.Observer.ObservePublishFailure(reason)
 		l.log.Warn("publish result; retrying", zap.String("result_id", r.ID), zap.String("reason", reason),
 			zap.Error(err), zap.Duration("retry_in", wait))
-		if reason == reasonStreamMissing {
+		if reason == reasonStreamMissing || reason == reasonTimeout {
 			l.heal(ctx)
 		}
 	})
