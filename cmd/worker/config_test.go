@@ -52,6 +52,7 @@ func TestConfigDefaults(t *testing.T) {
 		EventMaxAge:      365 * 24 * time.Hour,
 		DedupTTL:         30 * 24 * time.Hour,
 		AckWait:          30 * time.Second,
+		MaxClockSkew:     5 * time.Minute,
 		RetryInProcess:   20 * time.Second,
 		RetryBudget:      24 * time.Hour,
 		PoolRefresh:      5 * time.Minute,
@@ -95,6 +96,7 @@ func validConfig() Config {
 		ShutdownTimeout: 25 * time.Second, CommandMaxAge: 168 * time.Hour, EventMaxAge: 8760 * time.Hour,
 		DedupTTL: 720 * time.Hour, AckWait: 30 * time.Second, RetryInProcess: 20 * time.Second,
 		RetryBudget: 24 * time.Hour, BreakerThreshold: 5, BreakerCooldown: 30 * time.Second,
+		MaxClockSkew: 5 * time.Minute,
 	}
 }
 

@@ -56,7 +56,8 @@ func (l *Loop) dispatch(msg jetstream.Msg) {
 		go l.reject(j)
 		return
 	}
-	vendor, key := j.cmd.Data.Vendor, j.cmd.LaneKey()
+	// One lane per seat holder, however the command spells the user.
+	vendor, key := j.cmd.Data.Vendor, l.opts.Handler.LaneKey(j.cmd)
 	final := l.lastDelivery(meta)
 	l.mu.Lock()
 	if l.stopping {

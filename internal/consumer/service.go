@@ -25,7 +25,10 @@ type ServiceOptions struct {
 	Concurrency int
 	// Window is how many commands the worker holds at once; 0 means
 	// 8 × Concurrency (see Loop).
-	Window          int
+	Window int
+	// MaxClockSkew is how far ahead of the worker's clock a command's time
+	// may be (handlers.Options.MaxClockSkew).
+	MaxClockSkew    time.Duration
 	ShutdownTimeout time.Duration
 	Logger          *zap.Logger
 	// Observer receives the handler's and the loop's observations; nil for
@@ -64,14 +67,15 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 		hobs, lobs = o.Observer, o.Observer
 	}
 	h := handlers.New(handlers.Options{
-		Store:    KVStore{KV: res.Commands},
-		Ledger:   KVStore{KV: res.Ledger},
-		Vendors:  o.Vendors,
-		Policy:   o.Policy,
-		Owner:    o.Owner,
-		Lease:    o.Settings.AckWait,
-		Observer: hobs,
-		Logger:   o.Logger,
+		Store:        KVStore{KV: res.Commands},
+		Ledger:       KVStore{KV: res.Ledger},
+		Vendors:      o.Vendors,
+		Policy:       o.Policy,
+		Owner:        o.Owner,
+		Lease:        o.Settings.AckWait,
+		MaxClockSkew: o.MaxClockSkew,
+		Observer:     hobs,
+		Logger:       o.Logger,
 	})
 	loop := New(Options{
 		Consumer:        res.Consumer,

@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,10 +41,21 @@ func (l *Loop) attempt(j *job, d handlers.Delivery) (handlers.Reply, error) {
 		l.opts.Observer.ObserveCommand(j.cmd.Type, j.cmd.Data.Vendor, events.CodeInternalError, time.Since(j.start))
 		reply, err = internalFailure(j)
 	}
-	if err == nil {
-		err = l.publish(l.work, reply)
+	if err != nil || reply.Published {
+		// A replay of a result already in the stream adds no copy.
+		return reply, err
 	}
-	return reply, err
+	if err = l.publish(l.work, reply); err != nil {
+		return reply, err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(l.work), 5*time.Second)
+	defer cancel()
+	if merr := l.opts.Handler.MarkPublished(ctx, reply); merr != nil {
+		// The result is stored; only a replay past the duplicate window
+		// would add a copy.
+		l.log.Warn("mark result published", zap.String("command_id", j.cmd.ID), zap.Error(merr))
+	}
+	return reply, nil
 }
 
 // internalFailure is the result of a command whose handling panicked
