@@ -41,9 +41,14 @@ func (l *Loop) attempt(j *job, d handlers.Delivery) (handlers.Reply, error) {
 		l.opts.Observer.ObserveCommand(j.cmd.Type, j.cmd.Data.Vendor, events.CodeInternalError, time.Since(j.start))
 		reply, err = internalFailure(j)
 	}
-	if err != nil || reply.Published {
-		// A replay of a result already in the stream adds no copy.
+	if err != nil {
 		return reply, err
+	}
+	if reply.Published {
+		// A replay of a result already in the stream adds no copy; a
+		// client waiting for it (publish --wait) still hears it.
+		l.announce(reply)
+		return reply, nil
 	}
 	if err = l.publish(l.work, reply); err != nil {
 		return reply, err
