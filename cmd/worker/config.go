@@ -15,7 +15,7 @@ import (
 
 // Config is the worker's own configuration (prefix SEATKEEPER_).
 type Config struct {
-	Concurrency      int           `envconfig:"CONCURRENCY" default:"32"`
+	Concurrency      int           `envconfig:"CONCURRENCY" default:"256"`
 	DataDir          string        `envconfig:"DATA_DIR" default:"./data"`
 	EmbeddedListen   string        `envconfig:"EMBEDDED_LISTEN" default:"127.0.0.1:4222"`
 	EmbeddedSync     string        `envconfig:"EMBEDDED_SYNC" default:"always"`

@@ -15,11 +15,11 @@ import (
 )
 
 // process runs one command through the handler, publishes its result and
-// settles the message.
-func (l *Loop) process(j *job) {
+// settles the message. handled is called once the handler has returned.
+func (l *Loop) process(j *job, handled func()) {
 	final := l.lastDelivery(j.meta)
 	d := handlers.Delivery{Command: j.cmd, Seq: j.seq(), Published: j.published(), Final: final}
-	reply, err := l.attempt(j, d)
+	reply, err := l.attempt(j, d, handled)
 	// JetStream will not deliver a command again after its last delivery
 	// (an operator set a finite MaxDeliver): whatever would hand it back (a
 	// store outage, a busy user, a lost claim, a result that could not be
@@ -28,14 +28,15 @@ func (l *Loop) process(j *job) {
 		if !sleep(l.work, max(decide(err, time.Now()).delay, 100*time.Millisecond)) {
 			break
 		}
-		reply, err = l.attempt(j, d)
+		reply, err = l.attempt(j, d, func() {})
 	}
 	l.settle(j, reply, err)
 }
 
 // attempt handles one try of a command and publishes its result.
-func (l *Loop) attempt(j *job, d handlers.Delivery) (handlers.Reply, error) {
+func (l *Loop) attempt(j *job, d handlers.Delivery, handled func()) (handlers.Reply, error) {
 	reply, err := l.handle(j, d)
+	handled()
 	var panicked *panicError
 	if errors.As(err, &panicked) {
 		l.opts.Observer.ObserveCommand(j.cmd.Type, j.cmd.Data.Vendor, events.CodeInternalError, time.Since(j.start))
