@@ -20,7 +20,7 @@ func BenchmarkVendorCapBoundsThroughput(b *testing.B) {
 	const (
 		latency = 50 * time.Millisecond
 		cap     = 64
-		n       = 6400
+		n       = 3200
 	)
 	bound := float64(cap) / (2 * latency.Seconds())
 	var rate float64
