@@ -2,6 +2,7 @@ package consumer_test
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -80,16 +81,17 @@ func backlog(t *testing.T, opts ...envOption) {
 		len(downIDs), len(upIDs), took.Round(100*time.Millisecond), dups, lost)
 }
 
-// ackPending returns the worker consumer's delivered but unacked commands.
+// ackPending returns the worker consumer's delivered but unacked commands
+// (MaxInt when it cannot tell).
 func ackPending(t *testing.T, e *env) int {
 	t.Helper()
 	cons, err := e.js.Consumer(context.Background(), events.CommandStream, events.WorkerConsumer)
 	if err != nil {
-		return -1
+		return math.MaxInt
 	}
 	info, err := cons.Info(context.Background())
 	if err != nil {
-		return -1
+		return math.MaxInt
 	}
 	return info.NumAckPending
 }
