@@ -40,9 +40,12 @@ func consumerConfig(s Settings) jetstream.ConsumerConfig {
 
 // ensureConsumer updates the durable consumer, or creates it to start after
 // the recorded progress.
-func ensureConsumer(ctx context.Context, js jetstream.JetStream, s Settings, kv jetstream.KeyValue) (jetstream.Consumer, error) {
+func ensureConsumer(ctx context.Context, js jetstream.JetStream, s Settings, kv jetstream.KeyValue, update bool) (jetstream.Consumer, error) {
 	want := consumerConfig(s)
 	c, err := js.Consumer(ctx, events.CommandStream, events.WorkerConsumer)
+	if err == nil && !update {
+		return c, nil
+	}
 	if err == nil {
 		// Where a consumer starts cannot change once it exists.
 		have := c.CachedInfo().Config

@@ -91,13 +91,13 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 		Progress:        res.Commands,
 		Schedules:       res.Schedules,
 		Heal: func(ctx context.Context) error {
-			_, err := Setup(ctx, js, o.Settings)
+			_, err := Repair(ctx, js, o.Settings)
 			return err
 		},
 		Rebind: func(ctx context.Context) (jetstream.Consumer, error) {
 			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
-			r, err := Setup(ctx, js, o.Settings)
+			r, err := Repair(ctx, js, o.Settings)
 			return r.Consumer, err
 		},
 	})

@@ -66,6 +66,18 @@ type Resources struct {
 // limits as long as it carries seatkeeper's subjects; otherwise Setup fails
 // with an error naming the conflict.
 func Setup(ctx context.Context, js jetstream.JetStream, s Settings) (Resources, error) {
+	return setup(ctx, js, s, true)
+}
+
+// Repair creates whatever of the streams, buckets and consumer is missing,
+// as Setup does, and leaves those that exist as they are: a worker that
+// finds one gone while it runs puts it back without undoing an operator's
+// changes to the others.
+func Repair(ctx context.Context, js jetstream.JetStream, s Settings) (Resources, error) {
+	return setup(ctx, js, s, false)
+}
+
+func setup(ctx context.Context, js jetstream.JetStream, s Settings, update bool) (Resources, error) {
 	var r Resources
 	cmds, err := ensureStream(ctx, js, jetstream.StreamConfig{
 		Name:              events.CommandStream,
@@ -94,13 +106,13 @@ func Setup(ctx context.Context, js jetstream.JetStream, s Settings) (Resources, 
 	}); err != nil {
 		return r, err
 	}
-	if r.Commands, err = ensureBucket(ctx, js, events.CommandBucket, "seatkeeper command ids and their results", s.CommandTTL, s); err != nil {
+	if r.Commands, err = ensureBucket(ctx, js, events.CommandBucket, "seatkeeper command ids and their results", s.CommandTTL, s, update); err != nil {
 		return r, err
 	}
-	if r.Ledger, err = ensureBucket(ctx, js, events.LedgerBucket, "seatkeeper assignments per user", 0, s); err != nil {
+	if r.Ledger, err = ensureBucket(ctx, js, events.LedgerBucket, "seatkeeper assignments per user", 0, s, update); err != nil {
 		return r, err
 	}
-	if r.Consumer, err = ensureConsumer(ctx, js, s, r.Commands); err != nil {
+	if r.Consumer, err = ensureConsumer(ctx, js, s, r.Commands, update); err != nil {
 		return r, fmt.Errorf("consumer %s: %w", events.WorkerConsumer, err)
 	}
 	return r, nil
@@ -146,7 +158,13 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, want jetstream.St
 	return st.CachedInfo().Config, nil
 }
 
-func ensureBucket(ctx context.Context, js jetstream.JetStream, name, desc string, ttl time.Duration, s Settings) (jetstream.KeyValue, error) {
+func ensureBucket(ctx context.Context, js jetstream.JetStream, name, desc string, ttl time.Duration, s Settings, update bool) (jetstream.KeyValue, error) {
+	if !update {
+		kv, err := js.KeyValue(ctx, name)
+		if err == nil || !errors.Is(err, jetstream.ErrBucketNotFound) {
+			return kv, err
+		}
+	}
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      name,
 		Description: desc,
