@@ -25,7 +25,10 @@ func (l *Loop) process(j *job, handled func()) {
 	// store outage, a busy user, a lost claim, a result that could not be
 	// published) is retried here instead, for as long as the worker runs.
 	for final && decide(err, time.Now()).action == nak && l.work.Err() == nil {
-		if !sleep(l.work, max(decide(err, time.Now()).delay, 100*time.Millisecond)) {
+		wait := max(decide(err, time.Now()).delay, 100*time.Millisecond)
+		l.log.Warn("last delivery: trying again in the worker", zap.String("command_id", j.cmd.ID),
+			zap.Uint64("delivery", j.meta.NumDelivered), zap.Error(err), zap.Duration("retry_in", wait))
+		if !sleep(l.work, wait) {
 			break
 		}
 		reply, err = l.attempt(j, d, func() {})
