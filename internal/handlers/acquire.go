@@ -34,17 +34,15 @@ var errReplay = errors.New("the command finished meanwhile")
 func (h *Handler) acquire(ctx context.Context, t *task) (acquisition, error) {
 	key := t.holder.Key()
 	for range 5 {
-		b, rev, err := h.opts.Ledger.Get(ctx, key)
-		var e ledgerEntry
-		switch {
-		case errors.Is(err, ErrNotFound):
-			rev = 0
-		case err != nil:
-			return acquisition{}, fmt.Errorf("read ledger: %w", err)
-		default:
-			if err := json.Unmarshal(b, &e); err != nil {
-				return acquisition{}, fmt.Errorf("read ledger: %w", err)
-			}
+		var r entryRead
+		if t.entry != nil {
+			r, t.entry = <-t.entry, nil
+		} else {
+			r.e, r.rev, r.err = h.readEntry(ctx, key)
+		}
+		e, rev, err := r.e, r.rev, r.err
+		if err != nil {
+			return acquisition{}, err
 		}
 		folded := false
 		if hd := e.Hold; hd != nil && (hd.Command != t.cmd.ID || hd.Owner != h.opts.Owner) {
@@ -91,6 +89,23 @@ func (h *Handler) acquire(ctx context.Context, t *task) (acquisition, error) {
 		// Another replica changed the entry between our read and write.
 	}
 	return acquisition{}, &BusyError{Owner: "another replica", Until: h.clock.Now().Add(100 * time.Millisecond)}
+}
+
+// readEntry reads the ledger entry of key; an absent one is empty, at
+// revision 0.
+func (h *Handler) readEntry(ctx context.Context, key string) (ledgerEntry, uint64, error) {
+	var e ledgerEntry
+	b, rev, err := h.opts.Ledger.Get(ctx, key)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return e, 0, nil
+	case err != nil:
+		return e, 0, fmt.Errorf("read ledger: %w", err)
+	}
+	if err := json.Unmarshal(b, &e); err != nil {
+		return e, 0, fmt.Errorf("read ledger: %w", err)
+	}
+	return e, rev, nil
 }
 
 // recall returns the outcome of command id, which this worker finished

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +26,8 @@ type memStore struct {
 	writes int
 	// failWrites makes every write fail as an unreachable NATS would.
 	failWrites bool
+	// wrote, if set, is told of every write.
+	wrote chan string
 }
 
 type memEntry struct {
@@ -48,6 +51,9 @@ func (s *memStore) write(key string, value []byte, check func(memEntry, bool) er
 	}
 	s.writes++
 	s.seq++
+	if s.wrote != nil {
+		s.wrote <- key
+	}
 	if value == nil {
 		delete(s.keys, key)
 	} else {
@@ -94,6 +100,14 @@ func (s *memStore) Get(_ context.Context, key string) ([]byte, uint64, error) {
 	return slices.Clone(e.value), e.rev, nil
 }
 
+// notify has every write told on c (nil: none) and returns c.
+func (s *memStore) notify(c chan string) chan string {
+	s.mu.Lock()
+	s.wrote = c
+	s.mu.Unlock()
+	return c
+}
+
 func (s *memStore) setFailWrites(fail bool) {
 	s.mu.Lock()
 	s.failWrites = fail
@@ -115,6 +129,34 @@ func (s *memStore) keyList() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// cutOff is one replica's view of a bucket, whose writes fail while cut
+// is set (its network to NATS is down); other replicas write as usual.
+type cutOff struct {
+	handlers.Store
+	cut *atomic.Bool
+}
+
+func (s cutOff) Create(ctx context.Context, key string, value []byte) (uint64, error) {
+	if s.cut.Load() {
+		return 0, errUnreachable
+	}
+	return s.Store.Create(ctx, key, value)
+}
+
+func (s cutOff) Update(ctx context.Context, key string, value []byte, rev uint64) (uint64, error) {
+	if s.cut.Load() {
+		return 0, errUnreachable
+	}
+	return s.Store.Update(ctx, key, value, rev)
+}
+
+func (s cutOff) Delete(ctx context.Context, key string, rev uint64) error {
+	if s.cut.Load() {
+		return errUnreachable
+	}
+	return s.Store.Delete(ctx, key, rev)
 }
 
 // fakeClock is a clock that moves only when the test says. Tickers fire
@@ -202,12 +244,17 @@ const lease = 30 * time.Second
 // replica returns a handler named owner over the world's buckets; wrap, if
 // given, wraps the vendor it calls.
 func (w *world) replica(owner string, wrap ...func(vendors.Vendor) vendors.Vendor) *handlers.Handler {
+	return w.replicaOn(owner, w.store, w.ledger, wrap...)
+}
+
+// replicaOn is replica with its own view of the buckets.
+func (w *world) replicaOn(owner string, store, ledger handlers.Store, wrap ...func(vendors.Vendor) vendors.Vendor) *handlers.Handler {
 	v := w.vendor
 	for _, f := range wrap {
 		v = f(v)
 	}
 	return handlers.New(handlers.Options{
-		Store: w.store, Ledger: w.ledger, Vendors: vendors.NewRegistry(v),
+		Store: store, Ledger: ledger, Vendors: vendors.NewRegistry(v),
 		Policy: vendors.RetryPolicy{
 			InitialInterval: time.Millisecond, MaxInterval: 10 * time.Millisecond,
 			InProcessBudget: 10 * time.Second, TotalBudget: time.Hour, MaxDeferral: time.Second,

@@ -177,7 +177,7 @@ type sighting struct {
 // maxSeen bounds the sightings kept; older ones are dropped past it.
 const maxSeen = 10000
 
-// busyUntil is the BusyError of a user held by command id.
+// busy is the BusyError of a user held by command id until until.
 func busy(id string, until time.Time) *BusyError {
 	return &BusyError{Owner: fmt.Sprintf("command %s", id), Until: until}
 }

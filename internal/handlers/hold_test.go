@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,26 +121,22 @@ func TestALapsedNewerCommandIsNeverUndoneByAnOlderOne(t *testing.T) {
 	older := cmd(events.SubjectRelease, "older", "u1", base, "AAA")
 	b := w.replica("b")
 	var olderResult events.Result
-	a := w.replica("a", pausing(func() {
-		// A has assigned AAA at the vendor; now its stores stop
-		// answering, for longer than a lease.
-		w.ledger.setFailWrites(true)
-		w.store.setFailWrites(true)
+	var cut atomic.Bool
+	a := w.replicaOn("a", cutOff{w.store, &cut}, cutOff{w.ledger, &cut}, pausing(func() {
+		// A has assigned AAA at the vendor; now its writes stop
+		// reaching the stores, for longer than a lease.
+		cut.Store(true)
 		w.clock.Advance(lease / 3)
 		w.clock.Advance(lease / 3)
 		// B sees A's hold, waits a whole lease, and takes the user over
-		// for the older release. Its own writes reach the stores.
-		w.ledger.setFailWrites(false)
-		w.store.setFailWrites(false)
+		// for the older release.
 		if _, _, err := handle(t, b, older, 1); err == nil {
 			t.Error("older on first sight of A's hold: want BusyError")
 		}
-		w.ledger.setFailWrites(true)
-		w.store.setFailWrites(true)
 		w.clock.Advance(lease)
-		w.ledger.setFailWrites(false)
-		w.store.setFailWrites(false)
 		olderResult = mustHandle(t, b, older, 1)
+		// A's network is back.
+		cut.Store(false)
 	}))
 	_, reply, err := handle(t, a, newer, 2)
 	if err == nil {
@@ -199,6 +196,9 @@ func TestOneUserInTwoSpellingsIsOneSeatHolder(t *testing.T) {
 	if got := statuses(r)["AAA"]; got != events.StatusSkippedSuperseded {
 		t.Errorf("older release for U1 without its account: %s, want skipped_superseded", got)
 	}
+	if want := "uipath/" + account + "/U1"; r.Subject != want {
+		t.Errorf("result subject %q, want %q (the account the worker resolved)", r.Subject, want)
+	}
 	if got := w.ledger.keyList(); len(got) != 1 {
 		t.Errorf("ledger keys %v, want one", got)
 	}
@@ -237,3 +237,44 @@ func TestLedgerKeysAreReadable(t *testing.T) {
 }
 
 var _ = context.Background
+
+// One command id runs on one replica at a time: while replica A works on
+// it, renewing its hold, replica B given the same command is told it is
+// busy however long A takes; once A has finished, B replays A's result.
+func TestOneCommandRunsOnOneReplicaAtATime(t *testing.T) {
+	w := newWorld(t)
+	w.fake.SetPool(account, "AAA", 5)
+	w.fake.AddUser(account, "u1")
+	c := cmd(events.SubjectAssign, "only-once", "u1", base, "AAA")
+	b := w.replica("b")
+	a := w.replica("a", pausing(func() {
+		wrote := w.ledger.notify(make(chan string, 1))
+		defer w.ledger.notify(nil)
+		for i := range 6 {
+			if _, _, err := handle(t, b, c, 1); !isBusy(err) {
+				t.Errorf("replica B while A works, %v into it: %v, want BusyError", time.Duration(i)*lease/3, err)
+			}
+			// A renews every third of a lease; wait for its renewal (a
+			// safety net, not a measure: it comes at once).
+			w.clock.Advance(lease / 3)
+			select {
+			case <-wrote:
+			case <-time.After(time.Minute):
+				t.Fatal("replica A did not renew its hold")
+			}
+		}
+	}))
+	first := mustHandle(t, a, c, 1)
+	r, reply, err := handle(t, b, c, 1)
+	if err != nil || !reply.Replayed || r.ID != first.ID {
+		t.Errorf("replica B after A finished: replayed %v, err %v; want A's result replayed", reply.Replayed, err)
+	}
+	if n := w.fake.Writes(); n != 1 {
+		t.Errorf("the vendor got %d writes, want 1", n)
+	}
+}
+
+func isBusy(err error) bool {
+	var busy *handlers.BusyError
+	return errors.As(err, &busy)
+}

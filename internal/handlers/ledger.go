@@ -188,8 +188,14 @@ func (e *ledgerEntry) setSeat(code string, m mark, held *bool) {
 	e.Seats[code] = s
 }
 
+// syncAssigned derives Assigned from the seats. A code listed without a
+// seat comes from an entry an earlier build wrote, which kept no seats: it
+// stays until a command decides that seat.
 func (e *ledgerEntry) syncAssigned() {
-	e.Assigned = e.Assigned[:0]
+	e.Assigned = slices.DeleteFunc(e.Assigned, func(code string) bool {
+		_, ok := e.Seats[code]
+		return ok
+	})
 	for code, s := range e.Seats {
 		if s.Held {
 			e.Assigned = append(e.Assigned, code)

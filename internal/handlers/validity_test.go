@@ -20,12 +20,16 @@ func TestAFutureTimeIsInvalid(t *testing.T) {
 	h := w.replica("a")
 	calls := len(w.fake.Requests())
 	future := cmd(events.SubjectRelease, "typo", "u1", w.clock.Now().Add(2*time.Hour), "AAA")
+	future.Data.Account = "" // the vendor's default
 	r := mustHandle(t, h, future, 1)
 	if r.Data.Error == nil || r.Data.Error.Code != events.CodeInvalidCommand || !strings.Contains(r.Data.Error.Message, future.Time.Format(time.RFC3339)) {
 		t.Errorf("command 2 h ahead: %s %+v, want invalid_command naming its time", r.Type, r.Data.Error)
 	}
 	if n := len(w.fake.Requests()) - calls; n != 0 {
 		t.Errorf("the vendor got %d calls, want none", n)
+	}
+	if want := "uipath/" + account + "/u1"; r.Subject != want {
+		t.Errorf("result subject %q, want %q (the account the worker resolved)", r.Subject, want)
 	}
 	if got := append(w.store.keyList(), w.ledger.keyList()...); len(got) != 0 {
 		t.Errorf("stored %v, want nothing", got)

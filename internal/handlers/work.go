@@ -20,7 +20,7 @@ import (
 // its own, and records the outcome.
 func (h *Handler) work(ctx context.Context, t *task) (Reply, error) {
 	var acq acquisition
-	if h.opts.Ledger != nil && t.cmd.Type != events.SubjectList && !t.cmd.Data.DryRun {
+	if h.takesHold(t.cmd) {
 		var err error
 		acq, err = h.acquire(ctx, t)
 		if errors.Is(err, errReplay) {
