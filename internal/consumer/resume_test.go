@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/handlers"
 	"github.com/seatkeeper/seatkeeper/internal/testproc"
 )
 
@@ -79,4 +80,39 @@ func TestARecreatedConsumerResumesWhereProcessingStood(t *testing.T) {
 		}
 	}
 	duplicatesAndLost(t, e, append(ids, "after-1"))
+}
+
+// An invalid command re-using the id of one already processed: the stored
+// result stands and is replayed, LICENSE_EVENTS holds no contradicting
+// license.failed; a new invalid command's rejection is stored, so its
+// redeliveries replay it byte for byte.
+func TestAnInvalidCommandGoesThroughTheIdempotencyRecord(t *testing.T) {
+	e := newEnv(t, withDedupWindow(time.Second))
+	e.publish(command(events.SubjectAssign, "inv-1", user1, "ATTUNU"), "")
+	first := e.await(1, byCommand("inv-1"))[0]
+	e.settled()
+	<-time.After(2 * time.Second) // past the duplicate window, by design
+	e.publish(command(events.SubjectAssign, "inv-1", user1), "inv-1-without-licenses")
+	again := e.await(2, byCommand("inv-1"))[1]
+	if again.res.Type != first.res.Type || string(again.raw) != string(first.raw) {
+		t.Errorf("the invalid re-send of inv-1 was answered %s, want the stored %s replayed", again.res.Type, first.res.Type)
+	}
+	e.settled()
+	if got := testproc.StoredResults(t, e.js)["inv-1"]; len(got) != 1 || got[0] != events.SubjectAssigned {
+		t.Errorf("LICENSE_EVENTS holds %v for inv-1, want one license.assigned", got)
+	}
+
+	e.publish(command(events.SubjectAssign, "inv-2", user2), "")
+	r := e.result("inv-2")
+	if r.Type != events.SubjectFailed || r.Data.Error == nil || r.Data.Error.Code != events.CodeInvalidCommand {
+		t.Fatalf("inv-2: %s %+v, want invalid_command", r.Type, r.Data.Error)
+	}
+	e.settled()
+	kv, err := e.js.KeyValue(context.Background(), events.CommandBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Get(context.Background(), handlers.CommandKey("inv-2")); err != nil {
+		t.Errorf("the rejection of inv-2 is not recorded: %v", err)
+	}
 }

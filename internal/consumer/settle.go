@@ -48,13 +48,19 @@ func (l *Loop) attempt(j *job, d handlers.Delivery, handled func()) (handlers.Re
 	if err != nil {
 		return reply, err
 	}
+	return l.deliver(j, reply)
+}
+
+// deliver publishes a result and marks it published; a result already
+// published is announced to subscribers only.
+func (l *Loop) deliver(j *job, reply handlers.Reply) (handlers.Reply, error) {
 	if reply.Published {
 		// A replay of a result already in the stream adds no copy; a
 		// client waiting for it (publish --wait) still hears it.
 		l.announce(reply)
 		return reply, nil
 	}
-	if err = l.publish(l.work, reply); err != nil {
+	if err := l.publish(l.work, reply); err != nil {
 		return reply, err
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(l.work), 5*time.Second)
@@ -101,14 +107,15 @@ func (l *Loop) handle(j *job, d handlers.Delivery) (reply handlers.Reply, err er
 	return l.opts.Handler.Handle(l.work, d)
 }
 
-// reject publishes the failure of an invalid command and terminates it.
+// reject answers an invalid command through its idempotency record,
+// publishes the answer and terminates the command.
 func (l *Loop) reject(j *job) {
 	var verr *events.ValidationError
 	errors.As(j.err, &verr)
 	l.opts.Observer.ObserveCommand(j.msg.Subject(), vendorLabel(j.cmd.Data.Vendor), verr.Code, time.Since(j.start))
-	reply, err := handlers.Reject(j.cmd, j.meta.Sequence.Stream, fallbackID(j.meta), verr, time.Now())
+	reply, err := l.opts.Handler.RejectRecorded(l.work, j.cmd, j.seq(), fallbackID(j.meta), verr)
 	if err == nil {
-		err = l.publish(l.work, reply)
+		reply, err = l.deliver(j, reply)
 	}
 	if err == nil {
 		err = j.err // published: now decide on the validation error (term)
