@@ -25,10 +25,7 @@ type ServiceOptions struct {
 	Concurrency int
 	// Window is how many commands the worker holds at once; 0 means
 	// 8 × Concurrency (see Loop).
-	Window int
-	// MaxClockSkew is how far ahead of the worker's clock a command's time
-	// may be (handlers.Options.MaxClockSkew).
-	MaxClockSkew    time.Duration
+	Window          int
 	ShutdownTimeout time.Duration
 	Logger          *zap.Logger
 	// Observer receives the handler's and the loop's observations; nil for
@@ -37,6 +34,10 @@ type ServiceOptions struct {
 		handlers.Observer
 		Observer
 	}
+
+	// MaxClockSkew is how far ahead of the worker's clock a command's time
+	// may be (handlers.Options.MaxClockSkew).
+	MaxClockSkew time.Duration
 }
 
 // Service is a running worker: streams and buckets set up, the loop pulling.
@@ -67,15 +68,16 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 		hobs, lobs = o.Observer, o.Observer
 	}
 	h := handlers.New(handlers.Options{
-		Store:        KVStore{KV: res.Commands},
-		Ledger:       KVStore{KV: res.Ledger},
-		Vendors:      o.Vendors,
-		Policy:       o.Policy,
-		Owner:        o.Owner,
-		Lease:        o.Settings.AckWait,
+		Store:    KVStore{KV: res.Commands},
+		Ledger:   KVStore{KV: res.Ledger},
+		Vendors:  o.Vendors,
+		Policy:   o.Policy,
+		Owner:    o.Owner,
+		Lease:    o.Settings.AckWait,
+		Observer: hobs,
+		Logger:   o.Logger,
+
 		MaxClockSkew: o.MaxClockSkew,
-		Observer:     hobs,
-		Logger:       o.Logger,
 	})
 	loop := New(Options{
 		Consumer:        res.Consumer,

@@ -259,6 +259,9 @@ func (h *Handler) replayStored(ctx context.Context, t *task) (Reply, error) {
 		return Reply{}, fmt.Errorf("read record of %s: %w", t.cmd.ID, err)
 	}
 	t.recRev = rev
+	if cur.Digest != "" && cur.Digest != t.digest {
+		return h.conflict(t)
+	}
 	if cur.State != stateDone {
 		return Reply{}, &BusyError{Owner: "another delivery", Until: h.clock.Now()}
 	}
