@@ -77,6 +77,13 @@ func backlog(t *testing.T, opts ...envOption) {
 	}
 	e.settled()
 	dups, lost := duplicatesAndLost(t, e, append(downIDs, upIDs...))
+	// Every copy a schedule published is deleted once settled: the stream
+	// keeps the commands as they were sent, and nothing more.
+	want := uint64(len(downIDs) + len(upIDs))
+	testproc.Eventually(t, "the scheduled copies to be deleted", func() bool {
+		st, err := e.js.Stream(context.Background(), events.CommandStream)
+		return err == nil && st.CachedInfo().State.Msgs == want
+	})
 	t.Logf("scenario=backlog down=%d behind=%d behind_done_in=%s duplicates=%d lost=%d",
 		len(downIDs), len(upIDs), took.Round(100*time.Millisecond), dups, lost)
 }

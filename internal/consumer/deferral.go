@@ -11,6 +11,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/seatkeeper/seatkeeper/internal/events"
 )
 
 // A deferred command leaves the consumer: it is acked, and a one-time
@@ -113,4 +116,43 @@ func parkDelay(err error) time.Duration {
 		n = p.n
 	}
 	return min(time.Second<<min(n-1, 5), 30*time.Second)
+}
+
+// fromSchedule reports whether the message is a copy a schedule published.
+func (j *job) fromSchedule() bool {
+	return j.msg.Headers().Get(jetstream.SchedulerHeader) != ""
+}
+
+// dropCopy deletes a settled copy that a schedule published, so that a long
+// outage does not leave one stored command per deferral in the command
+// stream: the original stays, as every reader of the stream expects.
+func (l *Loop) dropCopy(j *job) {
+	if !j.fromSchedule() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(l.work, 5*time.Second)
+	defer cancel()
+	st, err := l.commandStream(ctx)
+	if err == nil {
+		err = st.DeleteMsg(ctx, j.meta.Sequence.Stream)
+	}
+	if err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		l.log.Warn("delete a settled scheduled copy", zap.String("command_id", j.cmd.ID),
+			zap.Uint64("stream_seq", j.meta.Sequence.Stream), zap.Error(err))
+	}
+}
+
+// commandStream returns the command stream's handle, looked up once.
+func (l *Loop) commandStream(ctx context.Context) (jetstream.Stream, error) {
+	l.streamMu.Lock()
+	defer l.streamMu.Unlock()
+	if l.stream != nil {
+		return l.stream, nil
+	}
+	st, err := l.opts.JS.Stream(ctx, events.CommandStream)
+	if err != nil {
+		return nil, err
+	}
+	l.stream = st
+	return st, nil
 }

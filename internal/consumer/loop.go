@@ -89,6 +89,8 @@ type Loop struct {
 	healMu        sync.Mutex
 	healedAt      time.Time
 	cur           atomic.Pointer[jetstream.Consumer]
+	streamMu      sync.Mutex
+	stream        jetstream.Stream // the command stream, once looked up
 
 	mu       sync.Mutex
 	jobs     map[*job]struct{}

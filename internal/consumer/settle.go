@@ -140,7 +140,8 @@ func fallbackID(meta *jetstream.MsgMetadata) string {
 // putOff brings the command back after delay through a schedule and acks
 // this delivery; without schedules, or if the schedule cannot be stored, it
 // naks with the delay instead (the command then waits ack-pending).
-func (l *Loop) putOff(j *job, err error, delay time.Duration) error {
+// It reports whether the delivery was acked.
+func (l *Loop) putOff(j *job, err error, delay time.Duration) (bool, error) {
 	if l.opts.Schedules {
 		parked := 0
 		if errors.Is(err, errParked) {
@@ -148,11 +149,11 @@ func (l *Loop) putOff(j *job, err error, delay time.Duration) error {
 		}
 		serr := l.reschedule(l.work, j, time.Now().Add(delay), parked)
 		if serr == nil {
-			return j.msg.DoubleAck(l.work)
+			return true, j.msg.DoubleAck(l.work)
 		}
 		l.log.Warn("schedule deferred command; handing it back instead", zap.String("command_id", j.cmd.ID), zap.Error(serr))
 	}
-	return j.msg.NakWithDelay(delay)
+	return false, j.msg.NakWithDelay(delay)
 }
 
 // settle acks, naks or terminates the command and logs its outcome once.
@@ -168,19 +169,23 @@ func (l *Loop) settle(j *job, reply handlers.Reply, err error) {
 		l.heal(l.work)
 	}
 	var ackErr error
+	done := false // the delivery is acked or terminated
 	switch d.action {
 	case ack:
-		ackErr = j.msg.DoubleAck(l.work)
+		ackErr, done = j.msg.DoubleAck(l.work), true
 	case term:
-		ackErr = j.msg.TermWithReason(d.reason)
+		ackErr, done = j.msg.TermWithReason(d.reason), true
 	case later:
-		ackErr = l.putOff(j, err, d.delay)
+		done, ackErr = l.putOff(j, err, d.delay)
 	case nak:
 		if d.delay > 0 {
 			ackErr = j.msg.NakWithDelay(d.delay)
 		} else {
 			ackErr = j.msg.Nak()
 		}
+	}
+	if done && ackErr == nil {
+		l.dropCopy(j)
 	}
 	l.logOutcome(j, reply, d, err, ackErr)
 }
