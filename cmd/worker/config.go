@@ -14,7 +14,7 @@ import (
 // Config is the worker's own configuration (prefix SEATKEEPER_). The desc
 // tags are what worker -h prints.
 type Config struct {
-	Concurrency      int           `envconfig:"CONCURRENCY" default:"32" desc:"commands one worker runs at once (it holds up to 8 times as many)"`
+	Concurrency      int           `envconfig:"CONCURRENCY" default:"256" desc:"commands one worker runs at once; each vendor's *_MAX_CONCURRENCY bounds its requests in flight"`
 	DataDir          string        `envconfig:"DATA_DIR" default:"./data" desc:"embedded server's storage, the sandbox's state; one worker each"`
 	EmbeddedListen   string        `envconfig:"EMBEDDED_LISTEN" default:"127.0.0.1:4222" desc:"embedded server's client address (used when NATS_URL is empty)"`
 	EmbeddedSync     string        `envconfig:"EMBEDDED_SYNC" default:"always" desc:"embedded server fsync: always, or an interval such as 2m"`

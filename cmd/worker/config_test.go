@@ -41,7 +41,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	got.WorkerID, got.derivedID = "", false
 	want := Config{
-		Concurrency:      32,
+		Concurrency:      256,
 		DataDir:          "./data",
 		EmbeddedListen:   "127.0.0.1:4222",
 		EmbeddedSync:     "always",
@@ -93,7 +93,7 @@ func TestConfigLoadRejectsInvalid(t *testing.T) {
 
 func validConfig() Config {
 	return Config{
-		Concurrency: 32, EmbeddedSync: "always", LogLevel: "info", Replicas: 1,
+		Concurrency: 256, EmbeddedSync: "always", LogLevel: "info", Replicas: 1,
 		ShutdownTimeout: 25 * time.Second, CommandMaxAge: 168 * time.Hour, EventMaxAge: 8760 * time.Hour,
 		DedupTTL: 720 * time.Hour, AckWait: 30 * time.Second, RetryInProcess: 20 * time.Second,
 		RetryBudget: 24 * time.Hour, BreakerThreshold: 5, BreakerCooldown: 30 * time.Second,

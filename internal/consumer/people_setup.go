@@ -16,7 +16,7 @@ import (
 // and the people bucket, and adds the person outcome subjects to the result
 // stream when a stream created before them lacks them. Setup must have run.
 func SetupPeople(ctx context.Context, js jetstream.JetStream, s Settings) (jetstream.Consumer, jetstream.KeyValue, error) {
-	if err := ensureStream(ctx, js, jetstream.StreamConfig{
+	if _, err := ensureStream(ctx, js, jetstream.StreamConfig{
 		Name:        events.PeopleStream,
 		Description: "seatkeeper person events: joiners, movers and leavers",
 		Subjects:    events.PersonSubjects,
@@ -50,7 +50,7 @@ func SetupPeople(ctx context.Context, js jetstream.JetStream, s Settings) (jetst
 // PeopleBucket creates or updates the people bucket: person records and the
 // identity cache. It has no TTL: a record is what policy granted a person.
 func PeopleBucket(ctx context.Context, js jetstream.JetStream, s Settings) (jetstream.KeyValue, error) {
-	return ensureBucket(ctx, js, events.PeopleBucket, "seatkeeper people: policy grants and resolved vendor user ids", 0, s)
+	return ensureBucket(ctx, js, events.PeopleBucket, "seatkeeper people: policy grants and resolved vendor user ids", 0, s, true)
 }
 
 // addSubjects adds subjects to an existing stream that lacks them.

@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -18,6 +19,8 @@ type job struct {
 	cmd   events.Command
 	err   error // validation
 	start time.Time
+	// queued: counted in its vendor's held commands.
+	queued bool
 }
 
 // lane is one user's queue of commands.
@@ -58,6 +61,13 @@ func (l *Loop) dispatch(msg jetstream.Msg) {
 	vendor, key := j.cmd.Data.Vendor, l.opts.Handler.LaneKey(j.cmd)
 	final := l.lastDelivery(meta)
 	l.mu.Lock()
+	if l.stopping {
+		l.mu.Unlock()
+		_ = msg.Nak()
+		<-l.held
+		l.wg.Done()
+		return
+	}
 	vq := l.vendor(vendor)
 	ln := l.lanes[key]
 	if !final && (vq.held >= l.vendorHeldCap || (ln != nil && len(ln.queue) >= l.laneDepth)) {
@@ -66,6 +76,7 @@ func (l *Loop) dispatch(msg jetstream.Msg) {
 		return
 	}
 	vq.held++
+	j.queued = true
 	l.jobs[j] = struct{}{}
 	n := len(l.jobs)
 	if ln == nil {
@@ -133,15 +144,27 @@ func (l *Loop) scheduleLocked() {
 	}
 }
 
-// run processes one command of a lane, then lets the lane's next one (or
-// another lane) have the slot.
+// run processes one command of a lane. The running slot is given up as
+// soon as the handler returns: publishing the result and acking are
+// JetStream round trips, and a slot held through them is a vendor
+// connection left idle. The lane stays busy until the command is settled,
+// so one user's results are published in order.
 func (l *Loop) run(ln *lane, j *job) {
-	l.process(j)
+	var once sync.Once
+	free := func() {
+		once.Do(func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.vendors[ln.vendor].running--
+			l.running--
+			l.scheduleLocked()
+		})
+	}
+	l.process(j, free)
+	free()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	ln.busy = false
-	l.vendors[ln.vendor].running--
-	l.running--
 	if len(ln.queue) == 0 {
 		delete(l.lanes, ln.key)
 	}
@@ -171,20 +194,20 @@ func (l *Loop) handBackQueued() {
 	}
 }
 
-// park hands a command back for a little while; the delay grows with its
-// deliveries so that a long backlog does not spin.
+// park puts a command off, unstarted, for want of room; the delay grows
+// with how often it was put off, so that a long backlog does not spin.
 func (l *Loop) park(j *job) {
-	delay := min(time.Duration(j.meta.NumDelivered)*500*time.Millisecond, 30*time.Second)
-	_ = j.msg.NakWithDelay(delay)
-	<-l.held
-	l.wg.Done()
+	l.mu.Lock()
+	l.jobs[j] = struct{}{}
+	l.mu.Unlock()
+	go l.settle(j, handlers.Reply{}, &parkedError{n: j.parked() + 1})
 }
 
 // untrack forgets a settled command.
 func (l *Loop) untrack(j *job) {
 	l.mu.Lock()
 	delete(l.jobs, j)
-	if j.err == nil {
+	if j.queued {
 		l.vendors[j.cmd.Data.Vendor].held--
 	}
 	n := len(l.jobs)

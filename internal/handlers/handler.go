@@ -62,6 +62,10 @@ type Reply struct {
 	ID       string
 	Payload  []byte
 	Replayed bool
+	// Published: the stored result is already in the result stream; a
+	// replay need not publish it again (see MarkPublished).
+	Published bool
+	stored    *storedRecord
 }
 
 // BusyError says another command holds the command's user (or another
@@ -274,7 +278,8 @@ func (h *Handler) LaneKey(cmd events.Command) string {
 // replay returns the stored result of a finished command.
 func (h *Handler) replay(t *task, rec record) Reply {
 	h.opts.Observer.ObserveCommand(t.cmd.Type, t.cmd.Data.Vendor, "replayed", h.clock.Now().Sub(t.start))
-	return Reply{Subject: rec.Subject, ID: events.ResultID(t.cmd.ID), Payload: rec.Result, Replayed: true}
+	return Reply{Subject: rec.Subject, ID: events.ResultID(t.cmd.ID), Payload: rec.Result, Replayed: true,
+		Published: rec.Published, stored: &storedRecord{id: t.cmd.ID, rec: rec, rev: t.recRev}}
 }
 
 // conflict answers a command whose id was used before for another

@@ -65,6 +65,10 @@ type record struct {
 	// Subject and Result are the stored result, replayed byte for byte.
 	Subject string          `json:"subject,omitempty"`
 	Result  json.RawMessage `json:"result,omitempty"`
+	// Published: the result is stored in the result stream, so a replay
+	// (a redelivery, a re-created consumer, a re-publish days later) does
+	// not add a second copy.
+	Published bool `json:"published,omitempty"`
 }
 
 // Record is a stored command outcome, as read back by tools (redrive).

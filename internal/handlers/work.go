@@ -171,8 +171,14 @@ func (h *Handler) retry(ctx context.Context, t *task, hold *userHold,
 	return events.NewResult(cmd, t.d.Seq, h.clock.Now(), data), attempts, nil
 }
 
-// run performs one attempt of cmd at v.
-func run(ctx context.Context, v vendors.Vendor, cmd events.Command) (events.ResultData, error) {
+// run performs one attempt of cmd at v. A panic in the adapter comes back
+// as a *PanicError, a permanent failure.
+func run(ctx context.Context, v vendors.Vendor, cmd events.Command) (_ events.ResultData, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = recovered(p)
+		}
+	}()
 	req := vendors.Request{Account: cmd.Data.Account, User: cmd.Data.User, Licenses: cmd.Data.Licenses, DryRun: cmd.Data.DryRun}
 	switch {
 	case cmd.Type == events.SubjectAssign:
@@ -217,6 +223,9 @@ func inOrder(codes []string, results []events.LicenseResult) []events.LicenseRes
 // failure builds the license.failed result of cmd (with its account
 // resolved, when it could be).
 func (h *Handler) failure(cmd events.Command, seq uint64, err error, attempts int) events.Result {
+	if p := (*PanicError)(nil); errors.As(err, &p) {
+		return h.panicFailure(cmd, seq, p, attempts)
+	}
 	code := vendors.Code(err)
 	retryable := code == events.CodeRetriesExhausted
 	return events.NewFailure(cmd, seq, h.clock.Now(), "", events.Error{
@@ -243,15 +252,16 @@ func (h *Handler) finish(ctx context.Context, t *task, res events.Result) (Reply
 		outcome = res.Data.Error.Code
 	}
 	h.opts.Observer.ObserveCommand(res.Data.CommandType, res.Data.Vendor, outcome, h.clock.Now().Sub(t.start))
-	return Reply{Subject: res.Type, ID: res.ID, Payload: payload}, nil
+	return Reply{Subject: res.Type, ID: res.ID, Payload: payload, stored: &storedRecord{id: t.cmd.ID, rec: rec, rev: t.recRev}}, nil
 }
 
 // replayStored replays the record another delivery stored meanwhile.
 func (h *Handler) replayStored(ctx context.Context, t *task) (Reply, error) {
-	cur, _, err := readRecord(ctx, h.opts.Store, t.cmd.ID)
+	cur, rev, err := readRecord(ctx, h.opts.Store, t.cmd.ID)
 	if err != nil {
 		return Reply{}, fmt.Errorf("read record of %s: %w", t.cmd.ID, err)
 	}
+	t.recRev = rev
 	if cur.Digest != "" && cur.Digest != t.digest {
 		return h.conflict(t)
 	}
