@@ -34,6 +34,9 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	Logger          *zap.Logger
 	Observer        Observer
+	// Lifecycle schedules and cancels the expiries of time-bound seats;
+	// nil for none.
+	Lifecycle *Lifecycle
 	// Rebind returns the consumer again after it stopped delivering (it is
 	// created anew if it was deleted); nil keeps the old one.
 	Rebind func(context.Context) (jetstream.Consumer, error)

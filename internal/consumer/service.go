@@ -73,6 +73,10 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 		Observer: hobs,
 		Logger:   o.Logger,
 	})
+	lc := NewLifecycle(js, res.Unschedulable, o.Logger)
+	if res.Unschedulable != nil {
+		o.Logger.Warn("time-bound seats unavailable: an assign with until fails", zap.Error(res.Unschedulable))
+	}
 	loop := New(Options{
 		Consumer:        res.Consumer,
 		JS:              js,
@@ -84,10 +88,14 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 		ShutdownTimeout: o.ShutdownTimeout,
 		Logger:          o.Logger,
 		Observer:        lobs,
+		Lifecycle:       lc,
 		Rebind: func(ctx context.Context) (jetstream.Consumer, error) {
 			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
 			r, err := Setup(ctx, js, o.Settings)
+			if err == nil {
+				lc.setUnavailable(r.Unschedulable)
+			}
 			return r.Consumer, err
 		},
 	})

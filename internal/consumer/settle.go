@@ -29,6 +29,9 @@ func (l *Loop) process(j *job) {
 		reply, err = l.handle(j, d)
 	}
 	if err == nil {
+		err = l.opts.Lifecycle.after(l.work, j.cmd, j.meta.Sequence.Stream, reply)
+	}
+	if err == nil {
 		err = l.publish(l.work, reply)
 	}
 	l.settle(j, reply, err)

@@ -53,6 +53,9 @@ type Resources struct {
 	Consumer jetstream.Consumer
 	Commands jetstream.KeyValue
 	Ledger   jetstream.KeyValue
+	// Unschedulable is why the command stream cannot schedule releases
+	// (time-bound seats); nil when it can.
+	Unschedulable error
 }
 
 // Setup creates or updates the streams, the durable consumer and both
@@ -73,6 +76,10 @@ func Setup(ctx context.Context, js jetstream.JetStream, s Settings) (Resources, 
 	}); err != nil {
 		return r, err
 	}
+	var err error
+	if r.Unschedulable, err = SetupScheduling(ctx, js); err != nil {
+		return r, err
+	}
 	if err := ensureStream(ctx, js, jetstream.StreamConfig{
 		Name:        events.EventStream,
 		Description: "seatkeeper license results: the audit trail",
@@ -85,7 +92,6 @@ func Setup(ctx context.Context, js jetstream.JetStream, s Settings) (Resources, 
 	}); err != nil {
 		return r, err
 	}
-	var err error
 	r.Consumer, err = js.CreateOrUpdateConsumer(ctx, events.CommandStream, jetstream.ConsumerConfig{
 		Durable:       events.WorkerConsumer,
 		Description:   "seatkeeper workers",
@@ -94,6 +100,9 @@ func Setup(ctx context.Context, js jetstream.JetStream, s Settings) (Resources, 
 		MaxAckPending: s.MaxAckPending,
 		MaxDeliver:    s.MaxDeliver,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
+		// Never the schedule subjects: a scheduled release reaches the
+		// worker when JetStream publishes it on license.release.
+		FilterSubjects: events.CommandSubjects,
 	})
 	if err != nil {
 		return r, fmt.Errorf("consumer %s: %w", events.WorkerConsumer, err)

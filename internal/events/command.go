@@ -25,6 +25,9 @@ type CommandData struct {
 	Licenses []string `json:"licenses,omitempty"`
 	Reason   string   `json:"reason,omitempty"`
 	DryRun   bool     `json:"dry_run,omitempty"`
+	// Until, on an assign, is when the seats it assigns are released by
+	// themselves (docs/design.md §11); zero for no end.
+	Until time.Time `json:"until,omitzero"`
 }
 
 // NewCommand returns a command of type typ (one of the command subjects) with

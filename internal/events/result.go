@@ -36,6 +36,8 @@ type ResultData struct {
 	Holdings []Holding `json:"holdings,omitzero"`
 	// Pools answers a list without a user.
 	Pools []Pool `json:"pools,omitzero"`
+	// Until repeats an assign's until: when its seats are released.
+	Until time.Time `json:"until,omitzero"`
 
 	DryRun     bool  `json:"dry_run"`
 	Attempts   int   `json:"attempts"`
@@ -114,6 +116,9 @@ func NewResult(cmd Command, seq uint64, at time.Time, data ResultData) Result {
 		data.User = cmd.Data.User
 	}
 	data.DryRun = cmd.Data.DryRun
+	if cmd.Type == SubjectAssign {
+		data.Until = cmd.Data.Until
+	}
 	return Result{
 		SpecVersion:     SpecVersion,
 		Type:            ResultSubjectFor(cmd.Type),

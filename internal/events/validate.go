@@ -202,6 +202,9 @@ func checkData(cmd *Command) error {
 	if err := checkString("data.user", d.User, MaxUserBytes); err != nil {
 		return err
 	}
+	if err := checkUntil(cmd); err != nil {
+		return err
+	}
 	if cmd.Type == SubjectList {
 		d.Licenses = nil // ignored for list
 		return nil
@@ -287,7 +290,10 @@ func isCommandType(t string) bool {
 func jsonError(prefix string, err error) *ValidationError {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var tim *time.ParseError
 	switch {
+	case errors.As(err, &tim): // data.until is the one time in data
+		return invalid("%suntil %s is not an RFC 3339 timestamp", prefix, quote(tim.Value))
 	case errors.As(err, &syn):
 		return invalid("payload is not valid JSON: %s at byte %d", syn.Error(), syn.Offset)
 	case errors.As(err, &typ):
