@@ -34,6 +34,7 @@ type Config struct {
 	RetryInProcess   time.Duration `envconfig:"RETRY_IN_PROCESS" default:"20s"`
 	RetryBudget      time.Duration `envconfig:"RETRY_BUDGET" default:"24h"`
 	PoolRefresh      time.Duration `envconfig:"POOL_REFRESH" default:"5m"`
+	PoolLow          float64       `envconfig:"POOL_LOW" default:"0.1"`
 	BreakerThreshold int           `envconfig:"BREAKER_THRESHOLD" default:"5"`
 	BreakerCooldown  time.Duration `envconfig:"BREAKER_COOLDOWN" default:"30s"`
 	WorkerID         string        `envconfig:"WORKER_ID"`
@@ -78,6 +79,9 @@ func (c Config) Validate() error {
 	}
 	if c.PoolRefresh < 0 {
 		errs = append(errs, fmt.Errorf("SEATKEEPER_POOL_REFRESH %s: want 0 (off) or a positive interval", c.PoolRefresh))
+	}
+	if c.PoolLow < 0 || c.PoolLow >= 1 {
+		errs = append(errs, fmt.Errorf("SEATKEEPER_POOL_LOW %g: want a fraction from 0 (off) to below 1", c.PoolLow))
 	}
 	if c.BreakerThreshold < 1 {
 		errs = append(errs, fmt.Errorf("SEATKEEPER_BREAKER_THRESHOLD %d: want at least 1", c.BreakerThreshold))

@@ -112,7 +112,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	svc, err := consumer.Start(ctx, consumer.ServiceOptions{
 		Conn: nc, Settings: settings, Vendors: vendorReg, Policy: policy,
 		Owner: cfg.WorkerID, Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownTimeout,
-		Logger: log, Observer: m,
+		Logger: log, Observer: m, PoolLow: cfg.PoolLow,
 	})
 	if err != nil {
 		return err

@@ -26,6 +26,8 @@ import (
 type Lifecycle struct {
 	js  jetstream.JetStream
 	log *zap.Logger
+	// pools watches for pools running low; nil for none.
+	pools *PoolWatch
 	// unavailable is why the command stream cannot schedule; nil when it
 	// can.
 	unavailable atomic.Pointer[error]
@@ -33,8 +35,8 @@ type Lifecycle struct {
 
 // NewLifecycle returns a Lifecycle on js; unavailable says why the stream
 // cannot schedule (nil when it can; see SetupScheduling).
-func NewLifecycle(js jetstream.JetStream, unavailable error, log *zap.Logger) *Lifecycle {
-	lc := &Lifecycle{js: js, log: log}
+func NewLifecycle(js jetstream.JetStream, unavailable error, pools *PoolWatch, log *zap.Logger) *Lifecycle {
+	lc := &Lifecycle{js: js, log: log, pools: pools}
 	lc.setUnavailable(unavailable)
 	return lc
 }
@@ -104,19 +106,34 @@ func (lc *Lifecycle) admit(cmd events.Command) error {
 // assign's expiries are scheduled, a release cancels the expiries of the
 // seats it released. Until this succeeds the command is not acked, and its
 // redelivery replays the result and does it again: a seat never stays out
-// without its expiry.
+// without its expiry. Assigns, releases and pool listings also have the
+// account's pools watched for running low (without waiting for it).
 func (lc *Lifecycle) after(ctx context.Context, cmd events.Command, seq uint64, r handlers.Reply) error {
-	if lc == nil || lc.Unavailable() != nil || r.Subject == events.SubjectFailed {
+	if lc == nil || r.Subject == events.SubjectFailed || cmd.Data.DryRun {
 		return nil
 	}
-	needed := (cmd.Type == events.SubjectAssign && !cmd.Data.Until.IsZero()) || cmd.Type == events.SubjectRelease
-	if !needed || cmd.Data.DryRun {
+	watch := lc.pools != nil && (cmd.Type != events.SubjectList || cmd.Data.User == "")
+	expiring := lc.Unavailable() == nil &&
+		((cmd.Type == events.SubjectAssign && !cmd.Data.Until.IsZero()) || cmd.Type == events.SubjectRelease)
+	if !watch && !expiring {
 		return nil
 	}
 	var res events.Result
 	if err := json.Unmarshal(r.Payload, &res); err != nil {
 		return fmt.Errorf("read result of %s: %w", cmd.ID, err)
 	}
+	if watch {
+		lc.pools.seen(res)
+	}
+	if !expiring {
+		return nil
+	}
+	return lc.expiries(ctx, cmd, seq, res)
+}
+
+// expiries schedules the expiries an assign sets and cancels those a
+// release ends.
+func (lc *Lifecycle) expiries(ctx context.Context, cmd events.Command, seq uint64, res events.Result) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	st, err := lc.js.Stream(ctx, events.CommandStream)

@@ -358,3 +358,41 @@ func TestUntilWithoutSchedulingFailsClearly(t *testing.T) {
 		t.Errorf("assign without until: %s %+v", r.Type, r.Data.Error)
 	}
 }
+
+// The worker watches pools after assigns: the assign that leaves less than
+// a tenth of a pool free brings one license.pool_low.
+func TestAnAssignThatLeavesAPoolLowIsAnnounced(t *testing.T) {
+	w := newWorld(t, nil)
+	w.so.PoolLow = 0.1
+	w.fake.SetPool(account, "ATTUNU", 10)
+	w.startWorker()
+	cons, err := w.js.OrderedConsumer(context.Background(), events.EventStream,
+		jetstream.OrderedConsumerConfig{FilterSubjects: []string{events.SubjectPoolLow}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		user := "pool-user-" + string(rune('a'+i))
+		w.fake.AddUser(account, user)
+		id := "pool-assign-" + user
+		w.publish(command(events.SubjectAssign, id, user, "ATTUNU"))
+		if r := w.result(id); r.Type != events.SubjectAssigned {
+			t.Fatalf("assign %d: %s %+v", i, r.Type, r.Data.Error)
+		}
+	}
+	// The demo's one-seat pool is low from the start and is announced
+	// too; look for ATTUNU's.
+	var e events.Notice[events.PoolLowData]
+	for e.Data.Code != "ATTUNU" {
+		m, err := cons.Next(jetstream.FetchMaxWait(time.Minute))
+		if err != nil {
+			t.Fatalf("no license.pool_low for ATTUNU: %v", err)
+		}
+		if err := json.Unmarshal(m.Data(), &e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e.Type != events.SubjectPoolLow || e.Data.Free != 0 || e.Data.Total != 10 {
+		t.Errorf("pool_low %+v", e)
+	}
+}

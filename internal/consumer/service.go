@@ -27,7 +27,10 @@ type ServiceOptions struct {
 	// 8 × Concurrency (see Loop).
 	Window          int
 	ShutdownTimeout time.Duration
-	Logger          *zap.Logger
+	// PoolLow announces a pool running low (license.pool_low) when less
+	// than this fraction of its seats is free; 0 turns it off.
+	PoolLow float64
+	Logger  *zap.Logger
 	// Observer receives the handler's and the loop's observations; nil for
 	// none.
 	Observer interface {
@@ -48,6 +51,9 @@ type Service struct {
 // Start sets up the streams, consumer and buckets and starts the loop. The
 // loop runs until ctx ends; Done is closed once it has shut down.
 func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
 	js, err := jetstream.New(o.Conn)
 	if err != nil {
 		return nil, err
@@ -73,7 +79,11 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 		Observer: hobs,
 		Logger:   o.Logger,
 	})
-	lc := NewLifecycle(js, res.Unschedulable, o.Logger)
+	var pools *PoolWatch
+	if o.PoolLow > 0 {
+		pools = NewPoolWatch(ctx, o.Vendors, res.Pools, js, o.PoolLow, o.Logger)
+	}
+	lc := NewLifecycle(js, res.Unschedulable, pools, o.Logger)
 	if res.Unschedulable != nil {
 		o.Logger.Warn("time-bound seats unavailable: an assign with until fails", zap.Error(res.Unschedulable))
 	}

@@ -53,6 +53,8 @@ type Resources struct {
 	Consumer jetstream.Consumer
 	Commands jetstream.KeyValue
 	Ledger   jetstream.KeyValue
+	// Pools remembers which pools are running low.
+	Pools jetstream.KeyValue
 	// Unschedulable is why the command stream cannot schedule releases
 	// (time-bound seats); nil when it can.
 	Unschedulable error
@@ -90,6 +92,9 @@ func Setup(ctx context.Context, js jetstream.JetStream, s Settings) (Resources, 
 		Duplicates:  s.DedupWindow,
 		Replicas:    s.Replicas,
 	}); err != nil {
+		return r, err
+	}
+	if r.Pools, err = setupLifecycleEvents(ctx, js, s); err != nil {
 		return r, err
 	}
 	r.Consumer, err = js.CreateOrUpdateConsumer(ctx, events.CommandStream, jetstream.ConsumerConfig{

@@ -1,5 +1,7 @@
 package events
 
+import "time"
+
 // Seat lifecycle: time-bound seats, reclaiming idle seats and pools running
 // low (docs/design.md §11).
 
@@ -66,3 +68,45 @@ func checkUntil(cmd *Command) error {
 
 // timeLayout is how refusals print times.
 const timeLayout = "2006-01-02T15:04:05Z07:00"
+
+// LifecycleSubjects are the lifecycle's event subjects on the result
+// stream, besides the results.
+var LifecycleSubjects = []string{SubjectReclaimed, SubjectReclaimWarning, SubjectPoolLow}
+
+// PoolBucket is the KV bucket that remembers which pools are running low,
+// so that a restarted worker or another replica does not announce the same
+// crossing again.
+const PoolBucket = "seatkeeper_pools"
+
+// Notice is a lifecycle event the worker publishes of its own accord (not
+// the result of a command): license.pool_low, license.reclaim_warning.
+type Notice[T any] struct {
+	SpecVersion     string    `json:"specversion"`
+	Type            string    `json:"type"`
+	Source          string    `json:"source"`
+	ID              string    `json:"id"`
+	Time            time.Time `json:"time"`
+	Subject         string    `json:"subject,omitempty"`
+	DataContentType string    `json:"datacontenttype"`
+	Data            T         `json:"data"`
+}
+
+// NewNotice returns a notice of type typ with the envelope filled in.
+func NewNotice[T any](typ, id, subject string, at time.Time, data T) Notice[T] {
+	return Notice[T]{
+		SpecVersion: SpecVersion, Type: typ, Source: ResultSource, ID: id, Time: at.UTC(),
+		Subject: subject, DataContentType: DataContentType, Data: data,
+	}
+}
+
+// PoolLowData is the data of license.pool_low: the pool as it was seen
+// right after it crossed the threshold.
+type PoolLowData struct {
+	Vendor    string  `json:"vendor"`
+	Account   string  `json:"account"`
+	Code      string  `json:"code"`
+	Total     int     `json:"total"`
+	Assigned  int     `json:"assigned"`
+	Free      int     `json:"free"`
+	Threshold float64 `json:"threshold"`
+}
