@@ -40,6 +40,7 @@ type commandFlags struct {
 	timeout  time.Duration
 	json     bool
 	server   string
+	until    string
 }
 
 func newCommandFlags(verb string, stderr io.Writer) *commandFlags {
@@ -58,6 +59,9 @@ func newCommandFlags(verb string, stderr io.Writer) *commandFlags {
 		f.fs.StringVar(&f.reason, "reason", "", "why (kept in the audit trail)")
 		f.fs.BoolVar(&f.dryRun, "dry-run", false, "report what would change, change nothing")
 		f.fs.BoolVar(&f.wait, "wait", false, "wait for the result and print it")
+	}
+	if verb == "assign" {
+		f.fs.StringVar(&f.until, "until", "", "release the seats by themselves at this RFC 3339 time, or after this span (90d, 12h)")
 	}
 	return f
 }
@@ -85,9 +89,14 @@ func (f *commandFlags) command(typ string) (events.Command, error) {
 	if f.id == "" {
 		f.id = newID()
 	}
-	cmd := events.NewCommand(typ, f.source, f.id, time.Now(), events.CommandData{
+	now := time.Now()
+	until, err := parseUntil(f.until, now)
+	if err != nil {
+		return events.Command{}, err
+	}
+	cmd := events.NewCommand(typ, f.source, f.id, now, events.CommandData{
 		Vendor: f.vendor, Account: f.account, User: f.user, Licenses: f.licenses,
-		Reason: f.reason, DryRun: f.dryRun,
+		Reason: f.reason, DryRun: f.dryRun, Until: until,
 	})
 	payload, err := json.Marshal(cmd)
 	if err != nil {

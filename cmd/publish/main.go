@@ -38,13 +38,14 @@ func main() {
 type subcommand func(ctx context.Context, app *app, args []string) int
 
 var subcommands = map[string]subcommand{
-	"assign":  runAssign,
-	"release": runRelease,
-	"list":    runList,
-	"batch":   runBatch,
-	"watch":   runWatch,
-	"redrive": runRedrive,
-	"pools":   runPools,
+	"assign":    runAssign,
+	"release":   runRelease,
+	"list":      runList,
+	"batch":     runBatch,
+	"watch":     runWatch,
+	"redrive":   runRedrive,
+	"pools":     runPools,
+	"schedules": runSchedules,
 }
 
 // app is what every subcommand shares: its streams and a way to reach NATS.
@@ -89,13 +90,15 @@ func usage() string {
 
   publish assign  --vendor V --user U --license L [--license L2] [--account A] [--id ID]
                   [--source S] [--reason R] [--dry-run] [--wait] [--timeout 30s] [--json]
+                  [--until 2027-06-30T00:00:00Z|90d]     (the seats are released by themselves then)
   publish release --vendor V --user U [--license L ...]   (no --license: everything the user holds)
   publish list    --vendor V [--user U]                   (no --user: the license pools)
   publish pools                                           (every vendor's license pools)
   publish batch   --file hr.csv|hr.ndjson [--wait] [--skip-invalid] [--failed-out F]
-                  [--in-flight 256] [--timeout 5m]        (CSV header: type,vendor,account,user,licenses,reason,id,time)
+                  [--in-flight 256] [--timeout 5m]        (CSV header: type,vendor,account,user,licenses,reason,id,time[,until])
   publish watch   [--since 24h|RFC3339] [--type failed] [--vendor V] [--user U] [--code C]
                   [--json] [--no-follow]                  (tails the audit trail, LICENSE_EVENTS)
+  publish schedules [--vendor V] [--user U] [--json]      (pending releases of time-bound seats)
   publish redrive --id ID | --since 24h [--code retries_exhausted] [--force] [--wait]
 
 NATS: NATS_URL (default nats://127.0.0.1:4222, the worker's embedded server) or --server,
