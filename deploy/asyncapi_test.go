@@ -54,6 +54,9 @@ func TestAsyncAPIMatchesTheCode(t *testing.T) {
 	for _, s := range events.ResultSubjects {
 		wantMessage[s] = "#/components/messages/result"
 	}
+	for _, s := range events.LifecycleSubjects {
+		wantMessage[s] = "#/components/messages/" + strings.TrimPrefix(s, "license.")
+	}
 	actions := make(map[string]string)
 	for _, op := range doc.Operations {
 		actions[strings.TrimPrefix(op.Channel["$ref"], "#/channels/")] = op.Action
@@ -83,12 +86,12 @@ func TestAsyncAPIMatchesTheCode(t *testing.T) {
 		}
 	}
 	slices.Sort(addresses)
-	all := slices.Concat(events.CommandSubjects, events.ResultSubjects)
+	all := slices.Concat(events.CommandSubjects, events.ResultSubjects, events.LifecycleSubjects)
 	slices.Sort(all)
 	if !slices.Equal(addresses, all) {
 		t.Errorf("channel addresses %v, want the code's subjects %v", addresses, all)
 	}
-	for _, name := range []string{"command", "result"} {
+	for _, name := range []string{"command", "result", "pool_low"} {
 		m, ok := doc.Components.Messages[name]
 		if !ok {
 			t.Errorf("message %s is missing", name)

@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"sync"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.uber.org/zap"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
@@ -33,6 +35,13 @@ func poolLowEvents(t *testing.T, js jetstream.JetStream) []events.Notice[events.
 	if n == 0 {
 		return nil
 	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	sch, err := c.Compile("../../docs/schema/pool_low.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cons, err := js.OrderedConsumer(ctx, events.EventStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{events.SubjectPoolLow}})
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +54,13 @@ func poolLowEvents(t *testing.T, js jetstream.JetStream) []events.Notice[events.
 		var e events.Notice[events.PoolLowData]
 		if err := json.Unmarshal(m.Data(), &e); err != nil {
 			t.Fatal(err)
+		}
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(m.Data()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(inst); err != nil {
+			t.Errorf("pool_low event does not validate against docs/schema/pool_low.schema.json: %v", err)
 		}
 		out = append(out, e)
 	}

@@ -2,18 +2,11 @@ package events
 
 import "time"
 
-// Seat lifecycle: time-bound seats, reclaiming idle seats and pools running
+// Seat lifecycle: time-bound seats and pools running
 // low (docs/design.md §11).
 
 // Subjects of the seat lifecycle.
 const (
-	// SubjectReclaim is the command that finds idle seats and reclaims them.
-	SubjectReclaim = "license.reclaim"
-	// SubjectReclaimed is the result of a reclaim (or its dry-run report).
-	SubjectReclaimed = "license.reclaimed"
-	// SubjectReclaimWarning is published once per idle seat a reclaim will
-	// release after its warning period.
-	SubjectReclaimWarning = "license.reclaim_warning"
 	// SubjectPoolLow is published once each time a pool's free seats fall
 	// below the threshold.
 	SubjectPoolLow = "license.pool_low"
@@ -71,7 +64,7 @@ const timeLayout = "2006-01-02T15:04:05Z07:00"
 
 // LifecycleSubjects are the lifecycle's event subjects on the result
 // stream, besides the results.
-var LifecycleSubjects = []string{SubjectReclaimed, SubjectReclaimWarning, SubjectPoolLow}
+var LifecycleSubjects = []string{SubjectPoolLow}
 
 // PoolBucket is the KV bucket that remembers which pools are running low,
 // so that a restarted worker or another replica does not announce the same
@@ -79,7 +72,7 @@ var LifecycleSubjects = []string{SubjectReclaimed, SubjectReclaimWarning, Subjec
 const PoolBucket = "seatkeeper_pools"
 
 // Notice is a lifecycle event the worker publishes of its own accord (not
-// the result of a command): license.pool_low, license.reclaim_warning.
+// the result of a command), such as license.pool_low.
 type Notice[T any] struct {
 	SpecVersion     string    `json:"specversion"`
 	Type            string    `json:"type"`
