@@ -42,8 +42,15 @@ func (p *probes) setService(s *consumer.Service) { p.svc.Store(s) }
 // readiness reports whether the worker can take commands, with details.
 func (p *probes) readiness() (bool, map[string]string) {
 	d := map[string]string{"nats": p.nc.Status().String(), "consumer": "unbound"}
-	if s := p.svc.Load(); s != nil && s.Bound() {
-		d["consumer"] = "bound"
+	problem := ""
+	if s := p.svc.Load(); s != nil {
+		if s.Bound() {
+			d["consumer"] = "bound"
+		}
+		// Results that cannot be published: the cause, named.
+		if problem = s.Problem(); problem != "" {
+			d["results"] = problem
+		}
 	}
 	// A vendor's open circuit does not make the worker unready: restarting
 	// it would not help. It is reported for the operator.
@@ -53,7 +60,7 @@ func (p *probes) readiness() (bool, map[string]string) {
 			d["vendor_"+name] = "circuit " + b.State()
 		}
 	}
-	return p.nc.IsConnected() && d["consumer"] == "bound", d
+	return p.nc.IsConnected() && d["consumer"] == "bound" && problem == "", d
 }
 
 func (p *probes) handler() http.Handler {

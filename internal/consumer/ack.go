@@ -22,10 +22,14 @@ const (
 	// term: the command can never succeed (it is invalid); its failure is
 	// published and it is never redelivered.
 	term
+	// later: a schedule brings the command back after delay, and this
+	// delivery is acked, so that the wait holds no ack-pending slot (nak
+	// with delay when the stream cannot schedule).
+	later
 )
 
 func (a action) String() string {
-	return [...]string{"ack", "nak", "term"}[a]
+	return [...]string{"ack", "nak", "term", "later"}[a]
 }
 
 // decision is the one place an outcome becomes an ack, a nak or a term.
@@ -41,22 +45,22 @@ type decision struct {
 // quickly, but not a hot loop.
 const storeRetryDelay = time.Second
 
+// resultRetryDelay is how long a command whose result could not be
+// published waits before it is tried again (its stored result is then
+// published again); meanwhile its user's other commands go on.
+const resultRetryDelay = 5 * time.Second
+
 // maxBusyDelay caps the redelivery delay of a command whose id or user is
 // held by another command or replica.
 const maxBusyDelay = time.Second
 
-// panicError is a handler that panicked.
+// panicError is a handler that panicked outside a vendor call; the command
+// ends in license.failed internal_error.
 type panicError struct {
 	value string
-	final bool // on the command's last delivery
 }
 
 func (e *panicError) Error() string { return "handler panicked: " + e.value }
-
-// panicRetryDelay spaces the retries of a command whose handling panicked:
-// the bug may be in one vendor's adapter, and the command may succeed once
-// it is fixed and the worker redeployed.
-const panicRetryDelay = 30 * time.Second
 
 // decide maps the error of handling a command (nil: its result is
 // published) to what happens to the command message.
@@ -65,21 +69,21 @@ func decide(err error, now time.Time) decision {
 		verr     *events.ValidationError
 		deferral *vendors.Deferral
 		busy     *handlers.BusyError
-		panicked *panicError
 	)
 	switch {
 	case err == nil:
 		return decision{action: ack}
 	case errors.As(err, &verr):
 		return decision{action: term, reason: verr.Code}
-	case errors.As(err, &panicked) && panicked.final:
-		// Logged with its stack where it was caught; JetStream would not
-		// deliver it again anyway.
-		return decision{action: term, reason: "handler panicked"}
-	case errors.As(err, &panicked):
-		return decision{action: nak, delay: panicRetryDelay}
+	case errors.As(err, &deferral) && deferral.Delay > 0:
+		return decision{action: later, delay: deferral.Delay}
 	case errors.As(err, &deferral):
-		return decision{action: nak, delay: deferral.Delay}
+		// Cancelled mid-call (a shutdown): hand it back at once.
+		return decision{action: nak}
+	case errors.Is(err, errParked):
+		return decision{action: later, delay: parkDelay(err)}
+	case errors.Is(err, errResultNotPublished):
+		return decision{action: nak, delay: resultRetryDelay}
 	case errors.As(err, &busy):
 		// The holder usually finishes long before its lease ends; look
 		// again soon rather than at the lease's end.

@@ -42,6 +42,8 @@ type fixture struct {
 	// tokens, when the fake can tell, the tokens it issued.
 	secrets []string
 	tokens  func() []string
+	// setSeats resizes the pool of code, where the fixture can.
+	setSeats func(n int)
 }
 
 // allSecrets returns every credential and issued token of fx.
@@ -119,6 +121,7 @@ func uipathFixture(t testing.TB, obs vendors.Observer) *fixture {
 		recover:   f.Recover,
 		secrets:   []string{uipathtest.ClientSecret},
 		tokens:    f.IssuedTokens,
+		setSeats:  func(n int) { f.SetPool(account, "ATTUNU", n) },
 	}
 }
 

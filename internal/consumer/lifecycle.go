@@ -108,7 +108,8 @@ func (lc *Lifecycle) admit(cmd events.Command) error {
 // redelivery replays the result and does it again: a seat never stays out
 // without its expiry. Assigns, releases and pool listings also have the
 // account's pools watched for running low (without waiting for it).
-func (lc *Lifecycle) after(ctx context.Context, cmd events.Command, seq uint64, r handlers.Reply) error {
+func (lc *Lifecycle) after(ctx context.Context, d handlers.Delivery, r handlers.Reply) error {
+	cmd := d.Command
 	if lc == nil || r.Subject == events.SubjectFailed || cmd.Data.DryRun {
 		return nil
 	}
@@ -128,19 +129,24 @@ func (lc *Lifecycle) after(ctx context.Context, cmd events.Command, seq uint64, 
 	if !expiring {
 		return nil
 	}
-	return lc.expiries(ctx, cmd, seq, res)
+	// The assign's place in the seat's order, as the handler sees it: its
+	// time (the stream's when it has none), then its first stream sequence.
+	from := lifecycle.Stamp{ID: cmd.ID, Time: cmd.Time, Seq: d.Seq}
+	if from.Time.IsZero() {
+		from.Time = d.Published
+	}
+	return lc.expiries(ctx, cmd, from, res)
 }
 
 // expiries schedules the expiries an assign sets and cancels those a
 // release ends.
-func (lc *Lifecycle) expiries(ctx context.Context, cmd events.Command, seq uint64, res events.Result) error {
+func (lc *Lifecycle) expiries(ctx context.Context, cmd events.Command, from lifecycle.Stamp, res events.Result) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	st, err := lc.js.Stream(ctx, events.CommandStream)
 	if err != nil {
 		return fmt.Errorf("stream %s: %w", events.CommandStream, err)
 	}
-	from := lifecycle.Stamp{ID: cmd.ID, Time: cmd.Time, Seq: seq}
 	for _, e := range lifecycle.Expiries(cmd, res, from) {
 		if err := retrying(ctx, func() error { return lc.schedule(ctx, st, e) }); err != nil {
 			return fmt.Errorf("schedule the expiry of %s: %w", e.Seat.Code, err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
@@ -21,7 +22,9 @@ type Options struct {
 	JS       jetstream.JetStream
 	Handler  *handlers.Handler
 	// Concurrency is how many commands run at once (each waiting on its
-	// vendor, or retrying).
+	// vendor, or retrying, or doing its JetStream bookkeeping); 0 means
+	// DefaultConcurrency. It is not what bounds a vendor's requests: each
+	// vendor's own concurrency cap is.
 	Concurrency int
 	// Window is how many commands this worker holds at once: running, or
 	// queued behind their user's lane or their vendor's share of the
@@ -37,14 +40,29 @@ type Options struct {
 	// Lifecycle schedules and cancels the expiries of time-bound seats;
 	// nil for none.
 	Lifecycle *Lifecycle
+	// Heal re-creates whatever of the streams, buckets and consumer is
+	// missing; nil for nothing.
+	Heal func(context.Context) error
+	// Progress is where the consumer's ack floor is recorded (see
+	// progressKey); nil for nowhere.
+	Progress jetstream.KeyValue
+	// Schedules says the command stream takes message schedules: deferred
+	// commands then leave the ack-pending set (see reschedule).
+	Schedules bool
 	// Rebind returns the consumer again after it stopped delivering (it is
 	// created anew if it was deleted); nil keeps the old one.
 	Rebind func(context.Context) (jetstream.Consumer, error)
 }
 
-// Observer is told how many commands the loop holds.
+// Observer is told how many commands the loop holds, of the outcomes it
+// decides itself (invalid commands, internal errors) and why results fail
+// to publish.
 type Observer interface {
 	ObserveInFlight(n int)
+	ObserveCommand(commandType, vendor, outcome string, elapsed time.Duration)
+	// ObservePublishFailure counts a failed attempt to publish a result,
+	// by reason (stream_missing, stream_full, too_large, timeout, other).
+	ObservePublishFailure(reason string)
 }
 
 // Loop pulls commands and runs them through the handler.
@@ -70,6 +88,10 @@ type Loop struct {
 	bound         atomic.Bool
 	firstBind     chan struct{} // closed once the loop first pulls
 	bindOnce      sync.Once
+	health        health
+	healMu        sync.Mutex
+	healedAt      time.Time
+	cur           atomic.Pointer[jetstream.Consumer]
 
 	mu       sync.Mutex
 	jobs     map[*job]struct{}
@@ -81,10 +103,16 @@ type Loop struct {
 	stopping bool
 }
 
+// DefaultConcurrency is the running slots of a worker left at its
+// defaults: enough that a vendor's own cap (up to 3/4 of it, 192 requests)
+// is kept busy while other commands do their JetStream bookkeeping. A slot
+// that waits costs a goroutine, not a connection.
+const DefaultConcurrency = 256
+
 // New returns a Loop.
 func New(opts Options) *Loop {
 	if opts.Concurrency <= 0 {
-		opts.Concurrency = 1
+		opts.Concurrency = DefaultConcurrency
 	}
 	if opts.Window < opts.Concurrency {
 		opts.Window = 8 * opts.Concurrency
@@ -128,11 +156,13 @@ func (l *Loop) Run(ctx context.Context) error {
 	defer cancelWork()
 	l.work = work
 	go l.heartbeat(work)
+	go l.trackProgress(work)
 
 	cons := l.opts.Consumer
 	bo := backoff.NewExponentialBackOff()
 	bo.InitialInterval, bo.MaxInterval, bo.MaxElapsedTime = 250*time.Millisecond, 10*time.Second, 0
 	for {
+		l.cur.Store(&cons)
 		err := l.pull(ctx, cons)
 		l.bound.Store(false)
 		if ctx.Err() != nil {
@@ -164,36 +194,85 @@ func (l *Loop) Run(ctx context.Context) error {
 // Bound reports whether the loop is pulling from the consumer.
 func (l *Loop) Bound() bool { return l.bound.Load() }
 
-// pull runs one pull iterator until ctx ends (nil) or the iterator stops.
+// consumer is the consumer the loop pulls from, nil before it starts.
+func (l *Loop) consumer() jetstream.Consumer {
+	if c := l.cur.Load(); c != nil {
+		return *c
+	}
+	return nil
+}
+
+// fetchWait bounds one pull request. While the worker is idle it asks
+// again this often, and checks its consumer still exists.
+const fetchWait = 5 * time.Second
+
+// maxFetch bounds the commands asked for in one pull request.
+const maxFetch = 256
+
+// pull fetches commands until ctx ends (nil) or the consumer stops
+// answering. It asks only for as many commands as the window can take at
+// once, so that no command waits in a client buffer without the heartbeat
+// keeping it alive (it would pass AckWait and be delivered again).
 func (l *Loop) pull(ctx context.Context, cons jetstream.Consumer) error {
-	it, err := cons.Messages(jetstream.PullMaxMessages(l.opts.Concurrency))
-	if err != nil {
+	if _, err := cons.Info(ctx); err != nil {
 		return err
 	}
 	l.bound.Store(true)
 	l.bindOnce.Do(func() { close(l.firstBind) })
-	stopPulling := context.AfterFunc(ctx, it.Drain)
-	defer stopPulling()
-	defer l.handBack(it)
 	for {
-		select {
-		case l.held <- struct{}{}:
-		case <-ctx.Done():
+		n := l.reserve(ctx)
+		if n == 0 {
 			return nil
 		}
-		msg, err := it.Next()
-		if err != nil {
-			<-l.held
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				if ctx.Err() != nil {
-					return nil
-				}
+		fetchCtx, cancel := context.WithTimeout(ctx, fetchWait)
+		batch, err := cons.Fetch(n, jetstream.FetchContext(fetchCtx))
+		got := 0
+		if err == nil {
+			for msg := range batch.Messages() {
+				got++
+				l.dispatch(msg)
+			}
+			err = batch.Error()
+		}
+		cancel()
+		l.unreserve(n - got)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout):
+			return err
+		case got == 0:
+			// A deleted consumer can leave pull requests unanswered.
+			if _, err := cons.Info(ctx); err != nil && ctx.Err() == nil {
 				return err
 			}
-			l.log.Warn("pull commands", zap.Error(err))
-			continue
 		}
-		l.dispatch(msg)
+	}
+}
+
+// reserve waits for room in the window and takes as much of it as there
+// is, up to maxFetch; 0 when ctx ends first.
+func (l *Loop) reserve(ctx context.Context) int {
+	select {
+	case l.held <- struct{}{}:
+	case <-ctx.Done():
+		return 0
+	}
+	n := 1
+	for n < maxFetch {
+		select {
+		case l.held <- struct{}{}:
+			n++
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+func (l *Loop) unreserve(n int) {
+	for range n {
+		<-l.held
 	}
 }
 
@@ -205,19 +284,6 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	case <-ctx.Done():
 		return false
-	}
-}
-
-// handBack naks the commands the iterator had buffered but not yet given
-// out when shutdown began.
-func (l *Loop) handBack(it jetstream.MessagesContext) {
-	it.Drain()
-	for {
-		msg, err := it.Next()
-		if err != nil {
-			return
-		}
-		_ = msg.Nak()
 	}
 }
 
@@ -259,4 +325,6 @@ func (l *Loop) heartbeat(ctx context.Context) {
 
 type nopObserver struct{}
 
-func (nopObserver) ObserveInFlight(int) {}
+func (nopObserver) ObserveInFlight(int)                                  {}
+func (nopObserver) ObserveCommand(string, string, string, time.Duration) {}
+func (nopObserver) ObservePublishFailure(string)                         {}

@@ -23,9 +23,10 @@ func (p panicky) Assign(ctx context.Context, req vendors.Request) (vendors.Outco
 	return p.Vendor.Assign(ctx, req)
 }
 
-// A command whose handling panics does not crash the worker: it is logged
-// with its stack and handed back, and the other commands go on.
-func TestAPanickingCommandDoesNotStopTheWorker(t *testing.T) {
+// A command whose vendor call panics does not crash the worker: it ends in
+// one license.failed internal_error, the panic is logged with its stack, and
+// the other commands go on.
+func TestAPanickingCommandEndsInOneInternalError(t *testing.T) {
 	fx := fixtures(t, nil)[:1]
 	e := newEnv(t, withVendors(vendors.NewRegistry(panicky{Vendor: fx[0].vendor, user: "doomed"})))
 	bad := command(events.SubjectAssign, "boom-1", "doomed", fx[0].code)
@@ -35,10 +36,17 @@ func TestAPanickingCommandDoesNotStopTheWorker(t *testing.T) {
 	if r := e.result("fine-1"); r.Type != events.SubjectAssigned {
 		t.Errorf("the command after the panic: %s %+v", r.Type, r.Data.Error)
 	}
+	r := e.result("boom-1")
+	if r.Type != events.SubjectFailed || r.Data.Error == nil || r.Data.Error.Code != events.CodeInternalError {
+		t.Errorf("the panicking command: %s %+v, want license.failed %s", r.Type, r.Data.Error, events.CodeInternalError)
+	}
+	if n := e.storedResults("boom-1"); n != 1 {
+		t.Errorf("%d results of the panicking command stored, want 1", n)
+	}
 	testproc.Eventually(t, "the panic to be logged", func() bool {
-		return e.logs.FilterMessage("command handler panicked").Len() > 0
+		return e.logs.FilterMessage("vendor call panicked").Len() > 0
 	})
-	if got := e.logs.FilterMessage("command handler panicked").All()[0].ContextMap()["command_id"]; got != "boom-1" {
+	if got := e.logs.FilterMessage("vendor call panicked").All()[0].ContextMap()["command_id"]; got != "boom-1" {
 		t.Errorf("panic logged for %v, want boom-1", got)
 	}
 }

@@ -18,6 +18,8 @@ type job struct {
 	cmd   events.Command
 	err   error // validation
 	start time.Time
+	// queued: counted in its vendor's held commands.
+	queued bool
 }
 
 // lane is one user's queue of commands.
@@ -60,6 +62,13 @@ func (l *Loop) dispatch(msg jetstream.Msg) {
 	vendor, key := j.cmd.Data.Vendor, j.cmd.LaneKey()
 	final := l.lastDelivery(meta)
 	l.mu.Lock()
+	if l.stopping {
+		l.mu.Unlock()
+		_ = msg.Nak()
+		<-l.held
+		l.wg.Done()
+		return
+	}
 	vq := l.vendor(vendor)
 	ln := l.lanes[key]
 	if !final && (vq.held >= l.vendorHeldCap || (ln != nil && len(ln.queue) >= l.laneDepth)) {
@@ -68,6 +77,7 @@ func (l *Loop) dispatch(msg jetstream.Msg) {
 		return
 	}
 	vq.held++
+	j.queued = true
 	l.jobs[j] = struct{}{}
 	n := len(l.jobs)
 	if ln == nil {
@@ -173,20 +183,20 @@ func (l *Loop) handBackQueued() {
 	}
 }
 
-// park hands a command back for a little while; the delay grows with its
-// deliveries so that a long backlog does not spin.
+// park puts a command off, unstarted, for want of room; the delay grows
+// with how often it was put off, so that a long backlog does not spin.
 func (l *Loop) park(j *job) {
-	delay := min(time.Duration(j.meta.NumDelivered)*500*time.Millisecond, 30*time.Second)
-	_ = j.msg.NakWithDelay(delay)
-	<-l.held
-	l.wg.Done()
+	l.mu.Lock()
+	l.jobs[j] = struct{}{}
+	l.mu.Unlock()
+	go l.settle(j, handlers.Reply{}, &parkedError{n: j.parked() + 1})
 }
 
 // untrack forgets a settled command.
 func (l *Loop) untrack(j *job) {
 	l.mu.Lock()
 	delete(l.jobs, j)
-	if j.err == nil {
+	if j.queued {
 		l.vendors[j.cmd.Data.Vendor].held--
 	}
 	n := len(l.jobs)

@@ -99,6 +99,15 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 		Logger:          o.Logger,
 		Observer:        lobs,
 		Lifecycle:       lc,
+		Progress:        res.Commands,
+		Schedules:       res.Schedules,
+		Heal: func(ctx context.Context) error {
+			r, err := Setup(ctx, js, o.Settings)
+			if err == nil {
+				lc.setUnavailable(r.Unschedulable)
+			}
+			return err
+		},
 		Rebind: func(ctx context.Context) (jetstream.Consumer, error) {
 			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
@@ -125,6 +134,10 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 
 // Bound reports whether the loop is pulling from the consumer.
 func (s *Service) Bound() bool { return s.loop.Bound() }
+
+// Problem names what keeps the worker from finishing commands (results
+// that cannot be published), or is empty.
+func (s *Service) Problem() string { return s.loop.Problem() }
 
 // Done is closed when the loop has shut down.
 func (s *Service) Done() <-chan struct{} { return s.done }

@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -16,25 +17,51 @@ import (
 // settles the message.
 func (l *Loop) process(j *job) {
 	final := l.lastDelivery(j.meta)
-	d := handlers.Delivery{Command: j.cmd, Seq: j.meta.Sequence.Stream, Published: j.meta.Timestamp, Final: final}
-	reply, err := l.handle(j, d)
-	// JetStream will not deliver a command again after its last delivery:
-	// if another command holds it or its user, wait here instead of handing
-	// it back to be lost.
-	var busy *handlers.BusyError
-	for final && errors.As(err, &busy) && l.work.Err() == nil {
-		if !sleep(l.work, decide(err, time.Now()).delay) {
+	d := handlers.Delivery{Command: j.cmd, Seq: j.seq(), Published: j.published(), Final: final}
+	reply, err := l.attempt(j, d)
+	// JetStream will not deliver a command again after its last delivery
+	// (an operator set a finite MaxDeliver): whatever would hand it back (a
+	// store outage, a busy user, a lost claim, a result that could not be
+	// published) is retried here instead, for as long as the worker runs.
+	for final && decide(err, time.Now()).action == nak && l.work.Err() == nil {
+		if !sleep(l.work, max(decide(err, time.Now()).delay, 100*time.Millisecond)) {
 			break
 		}
-		reply, err = l.handle(j, d)
+		reply, err = l.attempt(j, d)
+	}
+	l.settle(j, reply, err)
+}
+
+// attempt handles one try of a command and publishes its result.
+func (l *Loop) attempt(j *job, d handlers.Delivery) (handlers.Reply, error) {
+	reply, err := l.handle(j, d)
+	var panicked *panicError
+	if errors.As(err, &panicked) {
+		l.opts.Observer.ObserveCommand(j.cmd.Type, j.cmd.Data.Vendor, events.CodeInternalError, time.Since(j.start))
+		reply, err = internalFailure(j)
 	}
 	if err == nil {
-		err = l.opts.Lifecycle.after(l.work, j.cmd, j.meta.Sequence.Stream, reply)
+		err = l.opts.Lifecycle.after(l.work, d, reply)
 	}
 	if err == nil {
 		err = l.publish(l.work, reply)
 	}
-	l.settle(j, reply, err)
+	return reply, err
+}
+
+// internalFailure is the result of a command whose handling panicked
+// outside a vendor call (a panic in a vendor call is the handler's to
+// answer, and it is stored like any result).
+func internalFailure(j *job) (handlers.Reply, error) {
+	res := events.NewFailure(j.cmd, j.seq(), time.Now(), "", events.Error{
+		Code:    events.CodeInternalError,
+		Message: "the worker failed while handling this command (a bug); the worker's log has the details",
+	}, 0, 0)
+	payload, err := json.Marshal(res)
+	if err != nil {
+		return handlers.Reply{}, fmt.Errorf("encode result: %w", err)
+	}
+	return handlers.Reply{Subject: res.Type, ID: res.ID, Payload: payload}, nil
 }
 
 // lastDelivery reports whether JetStream will not deliver this message
@@ -50,7 +77,7 @@ func (l *Loop) handle(j *job, d handlers.Delivery) (reply handlers.Reply, err er
 		if p := recover(); p != nil {
 			l.log.Error("command handler panicked", zap.String("command_id", d.Command.ID),
 				zap.Uint64("stream_seq", j.meta.Sequence.Stream), zap.Any("panic", p), zap.Stack("stack"))
-			err = &panicError{value: fmt.Sprint(p), final: d.Final}
+			err = &panicError{value: fmt.Sprint(p)}
 		}
 	}()
 	return l.opts.Handler.Handle(l.work, d)
@@ -60,6 +87,7 @@ func (l *Loop) handle(j *job, d handlers.Delivery) (reply handlers.Reply, err er
 func (l *Loop) reject(j *job) {
 	var verr *events.ValidationError
 	errors.As(j.err, &verr)
+	l.opts.Observer.ObserveCommand(j.msg.Subject(), vendorLabel(j.cmd.Data.Vendor), verr.Code, time.Since(j.start))
 	reply, err := handlers.Reject(j.cmd, j.meta.Sequence.Stream, fallbackID(j.meta), verr, time.Now())
 	if err == nil {
 		err = l.publish(l.work, reply)
@@ -70,9 +98,36 @@ func (l *Loop) reject(j *job) {
 	l.settle(j, reply, err)
 }
 
+// vendorLabel is the vendor as metrics name it: an unknown name becomes
+// "unknown", so that a stream of bad commands cannot grow the label set.
+func vendorLabel(v string) string {
+	if events.KnownVendor(v) {
+		return v
+	}
+	return "unknown"
+}
+
 // fallbackID names the result of a command too broken to carry an id.
 func fallbackID(meta *jetstream.MsgMetadata) string {
 	return "invalid-" + meta.Stream + "-" + uitoa(meta.Sequence.Stream)
+}
+
+// putOff brings the command back after delay through a schedule and acks
+// this delivery; without schedules, or if the schedule cannot be stored, it
+// naks with the delay instead (the command then waits ack-pending).
+func (l *Loop) putOff(j *job, err error, delay time.Duration) error {
+	if l.opts.Schedules {
+		parked := 0
+		if errors.Is(err, errParked) {
+			parked = j.parked() + 1
+		}
+		serr := l.reschedule(l.work, j, time.Now().Add(delay), parked)
+		if serr == nil {
+			return j.msg.DoubleAck(l.work)
+		}
+		l.log.Warn("schedule deferred command; handing it back instead", zap.String("command_id", j.cmd.ID), zap.Error(serr))
+	}
+	return j.msg.NakWithDelay(delay)
 }
 
 // settle acks, naks or terminates the command and logs its outcome once.
@@ -83,12 +138,18 @@ func (l *Loop) settle(j *job, reply handlers.Reply, err error) {
 		l.wg.Done()
 	}()
 	d := decide(err, time.Now())
+	if d.action == nak && d.delay == storeRetryDelay {
+		// A store failure: the bucket may be gone.
+		l.heal(l.work)
+	}
 	var ackErr error
 	switch d.action {
 	case ack:
 		ackErr = j.msg.DoubleAck(l.work)
 	case term:
 		ackErr = j.msg.TermWithReason(d.reason)
+	case later:
+		ackErr = l.putOff(j, err, d.delay)
 	case nak:
 		if d.delay > 0 {
 			ackErr = j.msg.NakWithDelay(d.delay)
@@ -109,8 +170,18 @@ func (l *Loop) logOutcome(j *job, reply handlers.Reply, d decision, err, ackErr 
 		zap.String("action", d.action.String()),
 		zap.Duration("duration", time.Since(j.start)),
 	}
-	if d.action != nak {
+	if d.action == ack || d.action == term {
 		fields = append(fields, zap.String("outcome", reply.Subject), zap.Bool("replayed", reply.Replayed))
+	}
+	if reply.Subject == events.SubjectFailed {
+		var res struct {
+			Data struct{ Error *events.Error } `json:"data"`
+		}
+		if json.Unmarshal(reply.Payload, &res) == nil && res.Data.Error != nil {
+			// Result messages never carry a secret (the adapters see to
+			// it), so the log may repeat them.
+			fields = append(fields, zap.String("error_code", res.Data.Error.Code), zap.String("error_message", res.Data.Error.Message))
+		}
 	}
 	if d.delay > 0 {
 		fields = append(fields, zap.Duration("retry_in", d.delay))

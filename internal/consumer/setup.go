@@ -23,11 +23,14 @@ type Settings struct {
 	// bucket's TTL).
 	CommandTTL time.Duration
 	AckWait    time.Duration
-	// MaxAckPending bounds delivered-but-unacked commands. Commands deferred
-	// with NakWithDelay stay pending, so it must leave room for a failing
-	// vendor's backlog beyond the pool's own window.
+	// MaxAckPending bounds delivered-but-unacked commands: the worker's
+	// window, and commands handed back for a moment (a busy user, a store
+	// or publish failure). Deferred commands wait in schedules instead.
 	MaxAckPending int
-	MaxDeliver    int
+	// MaxDeliver is unlimited (-1): the retry budget, not a delivery
+	// count, ends a command. An operator may set one; a command's last
+	// delivery then keeps it in the worker until it has a result.
+	MaxDeliver int
 	// Storage is file unless a test asks for memory.
 	Storage jetstream.StorageType
 }
@@ -43,7 +46,7 @@ func DefaultSettings(concurrency int) Settings {
 		CommandTTL:    30 * 24 * time.Hour,
 		AckWait:       30 * time.Second,
 		MaxAckPending: max(1000, 16*concurrency),
-		MaxDeliver:    1000,
+		MaxDeliver:    -1,
 		Storage:       jetstream.FileStorage,
 	}
 }
@@ -53,10 +56,13 @@ type Resources struct {
 	Consumer jetstream.Consumer
 	Commands jetstream.KeyValue
 	Ledger   jetstream.KeyValue
+	// Schedules reports whether the command stream takes message
+	// schedules (nats-server 2.12 and later).
+	Schedules bool
 	// Pools remembers which pools are running low.
 	Pools jetstream.KeyValue
-	// Unschedulable is why the command stream cannot schedule releases
-	// (time-bound seats); nil when it can.
+	// Unschedulable is why the command stream cannot schedule the
+	// releases of time-bound seats; nil when it can.
 	Unschedulable error
 }
 
@@ -66,23 +72,25 @@ type Resources struct {
 // with an error naming the conflict.
 func Setup(ctx context.Context, js jetstream.JetStream, s Settings) (Resources, error) {
 	var r Resources
-	if err := ensureStream(ctx, js, jetstream.StreamConfig{
-		Name:        events.CommandStream,
-		Description: "seatkeeper license commands",
-		Subjects:    events.CommandSubjects,
-		Storage:     s.Storage,
-		Retention:   jetstream.LimitsPolicy,
-		MaxAge:      s.CommandMaxAge,
-		Duplicates:  s.DedupWindow,
-		Replicas:    s.Replicas,
-	}); err != nil {
+	cmds, err := ensureStream(ctx, js, jetstream.StreamConfig{
+		Name:              events.CommandStream,
+		Description:       "seatkeeper license commands",
+		Subjects:          append(slices.Clone(events.CommandSubjects), ScheduleSubjects),
+		Storage:           s.Storage,
+		Retention:         jetstream.LimitsPolicy,
+		MaxAge:            s.CommandMaxAge,
+		Duplicates:        s.DedupWindow,
+		Replicas:          s.Replicas,
+		AllowMsgSchedules: true,
+	})
+	if err != nil {
 		return r, err
 	}
-	var err error
+	r.Schedules = cmds.AllowMsgSchedules
 	if r.Unschedulable, err = SetupScheduling(ctx, js); err != nil {
 		return r, err
 	}
-	if err := ensureStream(ctx, js, jetstream.StreamConfig{
+	if _, err := ensureStream(ctx, js, jetstream.StreamConfig{
 		Name:        events.EventStream,
 		Description: "seatkeeper license results: the audit trail",
 		Subjects:    events.ResultSubjects,
@@ -97,51 +105,56 @@ func Setup(ctx context.Context, js jetstream.JetStream, s Settings) (Resources, 
 	if r.Pools, err = setupLifecycleEvents(ctx, js, s); err != nil {
 		return r, err
 	}
-	r.Consumer, err = js.CreateOrUpdateConsumer(ctx, events.CommandStream, jetstream.ConsumerConfig{
-		Durable:       events.WorkerConsumer,
-		Description:   "seatkeeper workers",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       s.AckWait,
-		MaxAckPending: s.MaxAckPending,
-		MaxDeliver:    s.MaxDeliver,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		// Never the schedule subjects: a scheduled release reaches the
-		// worker when JetStream publishes it on license.release.
-		FilterSubjects: events.CommandSubjects,
-	})
-	if err != nil {
-		return r, fmt.Errorf("consumer %s: %w", events.WorkerConsumer, err)
-	}
 	if r.Commands, err = ensureBucket(ctx, js, events.CommandBucket, "seatkeeper command ids and their results", s.CommandTTL, s); err != nil {
 		return r, err
 	}
 	if r.Ledger, err = ensureBucket(ctx, js, events.LedgerBucket, "seatkeeper assignments per user", 0, s); err != nil {
 		return r, err
 	}
+	if r.Consumer, err = ensureConsumer(ctx, js, s, r.Commands); err != nil {
+		return r, fmt.Errorf("consumer %s: %w", events.WorkerConsumer, err)
+	}
 	return r, nil
 }
 
-func ensureStream(ctx context.Context, js jetstream.JetStream, want jetstream.StreamConfig) error {
+// ensureStream creates the stream, or checks an existing one and adds what
+// seatkeeper added since it was made (schedule subjects, schedules). It
+// returns the stream's configuration.
+func ensureStream(ctx context.Context, js jetstream.JetStream, want jetstream.StreamConfig) (jetstream.StreamConfig, error) {
 	st, err := js.Stream(ctx, want.Name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		if _, err := js.CreateStream(ctx, want); err != nil {
-			return fmt.Errorf("create stream %s: %w", want.Name, err)
+		st, err := js.CreateStream(ctx, want)
+		if err != nil {
+			return want, fmt.Errorf("create stream %s: %w", want.Name, err)
 		}
-		return nil
+		return st.CachedInfo().Config, nil
 	}
 	if err != nil {
-		return fmt.Errorf("stream %s: %w", want.Name, err)
+		return want, fmt.Errorf("stream %s: %w", want.Name, err)
 	}
 	have := st.CachedInfo().Config
 	for _, subj := range want.Subjects {
-		if !slices.Contains(have.Subjects, subj) {
-			return fmt.Errorf("stream %s exists without subject %s (it has %v): add the subject or remove the stream", want.Name, subj, have.Subjects)
+		if subj != ScheduleSubjects && !slices.Contains(have.Subjects, subj) {
+			return have, fmt.Errorf("stream %s exists without subject %s (it has %v): add the subject or remove the stream", want.Name, subj, have.Subjects)
 		}
 	}
 	if have.Retention != jetstream.LimitsPolicy {
-		return fmt.Errorf("stream %s exists with %s retention: seatkeeper needs limits retention", want.Name, have.Retention)
+		return have, fmt.Errorf("stream %s exists with %s retention: seatkeeper needs limits retention", want.Name, have.Retention)
 	}
-	return nil
+	if !want.AllowMsgSchedules || (have.AllowMsgSchedules && slices.Contains(have.Subjects, ScheduleSubjects)) {
+		return have, nil
+	}
+	upd := have
+	upd.AllowMsgSchedules = true
+	if !slices.Contains(upd.Subjects, ScheduleSubjects) {
+		upd.Subjects = append(slices.Clone(upd.Subjects), ScheduleSubjects)
+	}
+	st, err = js.UpdateStream(ctx, upd)
+	if err != nil {
+		// An older server: deferred commands wait ack-pending instead.
+		return have, nil
+	}
+	return st.CachedInfo().Config, nil
 }
 
 func ensureBucket(ctx context.Context, js jetstream.JetStream, name, desc string, ttl time.Duration, s Settings) (jetstream.KeyValue, error) {

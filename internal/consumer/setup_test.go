@@ -2,6 +2,7 @@ package consumer_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,8 +70,12 @@ func TestSetupIsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	cc := cons.CachedInfo().Config
-	if cc.AckPolicy != jetstream.AckExplicitPolicy || cc.AckWait != 30*time.Second || cc.MaxDeliver <= 0 || cc.MaxAckPending < 8 {
-		t.Errorf("consumer config %+v", cc)
+	if cc.AckPolicy != jetstream.AckExplicitPolicy || cc.AckWait != 30*time.Second || cc.MaxDeliver != -1 || cc.MaxAckPending < 8 ||
+		!slices.Equal(cc.FilterSubjects, events.CommandSubjects) {
+		t.Errorf("consumer config %+v, want explicit acks, 30 s, unlimited deliveries, the command subjects only", cc)
+	}
+	if !c.AllowMsgSchedules || !slices.Contains(c.Subjects, consumer.ScheduleSubjects) {
+		t.Errorf("LICENSE_COMMANDS takes no schedules on %s: %+v", consumer.ScheduleSubjects, c)
 	}
 	for _, b := range []string{events.CommandBucket, events.LedgerBucket} {
 		if _, err := js.KeyValue(ctx, b); err != nil {

@@ -225,8 +225,14 @@ func (h *Handler) retry(ctx context.Context, v vendors.Vendor, cmd events.Comman
 	return events.NewResult(cmd, d.Seq, h.now(), data), attempts, nil
 }
 
-// run performs one attempt of cmd at v.
-func run(ctx context.Context, v vendors.Vendor, cmd events.Command) (events.ResultData, error) {
+// run performs one attempt of cmd at v. A panic in the adapter comes back
+// as a *PanicError, a permanent failure.
+func run(ctx context.Context, v vendors.Vendor, cmd events.Command) (_ events.ResultData, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = recovered(p)
+		}
+	}()
 	req := vendors.Request{Account: cmd.Data.Account, User: cmd.Data.User, Licenses: cmd.Data.Licenses, DryRun: cmd.Data.DryRun}
 	switch {
 	case cmd.Type == events.SubjectAssign:
@@ -254,6 +260,9 @@ func nonNil[T any](s []T) []T {
 // failure builds the license.failed result of cmd (with its account
 // resolved, when it could be).
 func (h *Handler) failure(cmd events.Command, seq uint64, err error, attempts int) events.Result {
+	if p := (*PanicError)(nil); errors.As(err, &p) {
+		return h.panicFailure(cmd, seq, p, attempts)
+	}
 	code := vendors.Code(err)
 	retryable := code == events.CodeRetriesExhausted
 	return events.NewFailure(cmd, seq, h.now(), "", events.Error{

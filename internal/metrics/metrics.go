@@ -23,6 +23,8 @@ type Metrics struct {
 	PoolTotal       *prometheus.GaugeVec
 	PoolAssigned    *prometheus.GaugeVec
 	Circuit         *prometheus.GaugeVec
+	// ResultPublishFailures counts failed attempts to publish a result.
+	ResultPublishFailures *prometheus.CounterVec
 }
 
 // New creates the collectors and registers them with reg.
@@ -70,9 +72,13 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "seatkeeper_vendor_circuit_state",
 			Help: "1 for a vendor's current circuit breaker state (closed, open, half_open), 0 for the others.",
 		}, []string{"vendor", "state"}),
+		ResultPublishFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "seatkeeper_result_publish_failures_total",
+			Help: "Failed attempts to publish a result to LICENSE_EVENTS, by reason (stream_missing, stream_full, too_large, timeout, other).",
+		}, []string{"reason"}),
 	}
 	reg.MustRegister(m.Commands, m.CommandLatency, m.VendorRequests, m.VendorLatency, m.Retries,
-		m.InFlight, m.ConsumerPending, m.PoolTotal, m.PoolAssigned, m.Circuit)
+		m.InFlight, m.ConsumerPending, m.PoolTotal, m.PoolAssigned, m.Circuit, m.ResultPublishFailures)
 	return m
 }
 
@@ -106,6 +112,11 @@ func (m *Metrics) ObserveCircuit(vendor, state string) {
 
 // ObserveInFlight implements consumer.Observer.
 func (m *Metrics) ObserveInFlight(n int) { m.InFlight.Set(float64(n)) }
+
+// ObservePublishFailure implements consumer.Observer.
+func (m *Metrics) ObservePublishFailure(reason string) {
+	m.ResultPublishFailures.WithLabelValues(reason).Inc()
+}
 
 // ObservePools records a vendor's pools.
 func (m *Metrics) ObservePools(vendor, account string, pools []events.Pool) {
