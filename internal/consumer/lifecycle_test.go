@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -44,8 +45,9 @@ const lcCode = "RPADEVNU"
 func newWorld(t *testing.T, settings func(*consumer.Settings)) *world {
 	t.Helper()
 	w := &world{t: t, opts: natstest.Options(t.TempDir())}
-	w.opts.Port = natstest.FreePort(t)
 	w.startServer()
+	// A restart comes back on the port the system chose.
+	w.opts.Port = w.srv.Addr().(*net.TCPAddr).Port
 	t.Cleanup(func() {
 		w.stopWorker()
 		w.srv.Shutdown()
@@ -88,7 +90,7 @@ func (w *world) startServer() {
 		w.t.Fatal(err)
 	}
 	go srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
+	if !srv.ReadyForConnections(time.Minute) {
 		w.t.Fatal("nats-server not ready")
 	}
 	w.srv = srv

@@ -134,12 +134,22 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, want jetstream.St
 	}
 	have := st.CachedInfo().Config
 	for _, subj := range want.Subjects {
-		if subj != ScheduleSubjects && !slices.Contains(have.Subjects, subj) {
+		// The schedule subjects and license.reclaim are added below to a
+		// stream an older seatkeeper created.
+		if subj != ScheduleSubjects && subj != events.SubjectReclaim && !slices.Contains(have.Subjects, subj) {
 			return have, fmt.Errorf("stream %s exists without subject %s (it has %v): add the subject or remove the stream", want.Name, subj, have.Subjects)
 		}
 	}
 	if have.Retention != jetstream.LimitsPolicy {
 		return have, fmt.Errorf("stream %s exists with %s retention: seatkeeper needs limits retention", want.Name, have.Retention)
+	}
+	if slices.Contains(want.Subjects, events.SubjectReclaim) && !slices.Contains(have.Subjects, events.SubjectReclaim) {
+		upd := have
+		upd.Subjects = append(slices.Clone(upd.Subjects), events.SubjectReclaim)
+		if st, err = js.UpdateStream(ctx, upd); err != nil {
+			return have, fmt.Errorf("add %s to stream %s: %w", events.SubjectReclaim, want.Name, err)
+		}
+		have = st.CachedInfo().Config
 	}
 	if !want.AllowMsgSchedules || (have.AllowMsgSchedules && slices.Contains(have.Subjects, ScheduleSubjects)) {
 		return have, nil

@@ -20,7 +20,7 @@ var attributeKinds = map[string]string{
 var dataKinds = map[string]string{
 	"vendor": "string", "account": "string", "user": "string",
 	"licenses": "list", "reason": "string", "dry_run": "boolean",
-	"until": "string",
+	"until": "string", "inactive_days": "number", "warn_days": "number", "exempt": "list",
 }
 
 // checkMembers refuses what encoding/json would quietly accept in the JSON

@@ -196,7 +196,10 @@ func checkData(cmd *Command) error {
 	if err := checkString("data.reason", d.Reason, MaxFieldBytes); err != nil {
 		return err
 	}
-	if d.User == "" && cmd.Type != SubjectList {
+	if err := checkReclaimFields(cmd); err != nil {
+		return err
+	}
+	if d.User == "" && cmd.Type != SubjectList && cmd.Type != SubjectReclaim {
 		return invalid("data.user is missing: %s needs the vendor's user id", cmd.Type)
 	}
 	if err := checkString("data.user", d.User, MaxUserBytes); err != nil {
