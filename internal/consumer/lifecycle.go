@@ -28,6 +28,9 @@ type Lifecycle struct {
 	log *zap.Logger
 	// pools watches for pools running low; nil for none.
 	pools *PoolWatch
+	// vendors and ledger serve license.reclaim.
+	vendors handlers.Vendors
+	ledger  jetstream.KeyValue
 	// unavailable is why the command stream cannot schedule; nil when it
 	// can.
 	unavailable atomic.Pointer[error]
@@ -113,7 +116,7 @@ func (lc *Lifecycle) after(ctx context.Context, d handlers.Delivery, r handlers.
 	if lc == nil || r.Subject == events.SubjectFailed || cmd.Data.DryRun {
 		return nil
 	}
-	watch := lc.pools != nil && (cmd.Type != events.SubjectList || cmd.Data.User == "")
+	watch := lc.pools != nil && cmd.Type != events.SubjectReclaim && (cmd.Type != events.SubjectList || cmd.Data.User == "")
 	expiring := lc.Unavailable() == nil &&
 		((cmd.Type == events.SubjectAssign && !cmd.Data.Until.IsZero()) || cmd.Type == events.SubjectRelease)
 	if !watch && !expiring {

@@ -84,6 +84,7 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 		pools = NewPoolWatch(ctx, o.Vendors, res.Pools, js, o.PoolLow, o.Logger)
 	}
 	lc := NewLifecycle(js, res.Unschedulable, pools, o.Logger)
+	lc.vendors, lc.ledger = o.Vendors, res.Ledger
 	if res.Unschedulable != nil {
 		o.Logger.Warn("time-bound seats unavailable: an assign with until fails", zap.Error(res.Unschedulable))
 	}

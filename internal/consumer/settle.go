@@ -80,6 +80,9 @@ func (l *Loop) handle(j *job, d handlers.Delivery) (reply handlers.Reply, err er
 			err = &panicError{value: fmt.Sprint(p)}
 		}
 	}()
+	if d.Command.Type == events.SubjectReclaim && l.opts.Lifecycle != nil {
+		return l.opts.Lifecycle.reclaim(l.work, d)
+	}
 	return l.opts.Handler.Handle(l.work, d)
 }
 

@@ -165,3 +165,20 @@ func DueAt(t time.Time) time.Time {
 	}
 	return t
 }
+
+// RecheckSubject is the subject of the scheduled re-check of a warned
+// idle seat: one per seat, apart from its expiry's.
+func (s Seat) RecheckSubject() string {
+	return events.SchedulePrefix + ".reclaim." + s.Vendor + "." + token(s.Account) + "." + token(s.User) + "." + token(s.Code)
+}
+
+// DerivedID is base + "/" + suffix, or a digest of both when that would
+// pass the length limit of an id.
+func DerivedID(base, suffix string) string {
+	id := base + "/" + suffix
+	if len(id) <= events.MaxIDLength {
+		return id
+	}
+	sum := sha256.Sum256([]byte(base + "\x00" + suffix))
+	return "derived-" + hex.EncodeToString(sum[:16])
+}
