@@ -81,6 +81,11 @@ type Pool struct {
 	Total    int    `json:"total"`
 	Assigned int    `json:"assigned"`
 	Free     int    `json:"free"`
+	// Suspended and Warning count the units of a subscription that has
+	// lapsed (suspended: they cannot be used) or is in its grace period
+	// (warning: it lapses unless renewed), where the vendor tells.
+	Suspended int `json:"suspended,omitempty"`
+	Warning   int `json:"warning,omitempty"`
 }
 
 // Error is the error of a license.failed result.

@@ -4,7 +4,14 @@
 // License codes are SKU part numbers (ENTERPRISEPACK, SPE_E3, ...) or skuId
 // GUIDs; part numbers are resolved through subscribedSkus, which is cached and
 // fetched again once when a code is not in the cache. Users are user
-// principal names or object ids. The tenant is the only account.
+// principal names (compared by Graph without regard to case; one starting
+// with $ is addressed as users('...')) or object ids. The tenant is the only
+// account.
+//
+// What a user holds is read from licenseAssignmentStates, which tells a
+// direct assignment from one inherited from a group: only direct ones are
+// ever removed, since Graph refuses a whole assignLicense that removes an
+// inherited SKU.
 package m365
 
 import (
@@ -17,6 +24,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
 )
@@ -34,9 +42,16 @@ type Client struct {
 	graph string
 	auth  *tokenCache
 	skus  *skuCache
+	// noSignIns is set once Graph refuses signInActivity (the tenant has
+	// no Entra ID P1/P2, or the app no AuditLog.Read.All): it is not asked
+	// for again.
+	noSignIns atomic.Bool
 }
 
-var _ vendors.Vendor = (*Client)(nil)
+var (
+	_ vendors.Vendor    = (*Client)(nil)
+	_ vendors.Directory = (*Client)(nil)
+)
 
 // New returns a client for cfg. hc carries every request, token requests
 // included; nil means vendors.NewHTTPClient("m365", cfg.Limits(), nil).
@@ -162,9 +177,4 @@ func transportError(op string, err error) error {
 func drain(resp *http.Response) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
 	_ = resp.Body.Close()
-}
-
-// userPath is the path of a user's resource; user is a UPN or object id.
-func userPath(user, rest string) string {
-	return "/users/" + url.PathEscape(user) + rest
 }

@@ -105,3 +105,66 @@ func TestConformanceByObjectID(t *testing.T) {
 		ResetNext:    s.ResetNext,
 	})
 }
+
+// testGroup is the object id of the group that licenses users in tests.
+const testGroup = "0b9e6d4c-2a1f-4e3d-8c5b-7a6f9e8d1c2b"
+
+func TestConformanceInherited(t *testing.T) {
+	s := newTenant(t)
+	vendortest.RunInherited(t, vendortest.Inherited{
+		Vendor: newClient(t, testConfig(s)),
+		NewUser: func(*testing.T) string {
+			user := addUser(s)
+			s.GrantFromGroup(user, codeA, testGroup)
+			return user
+		},
+		Inherited:  codeA,
+		Direct:     codeB,
+		Group:      testGroup,
+		Held:       func(_ *testing.T, user string) []string { return s.Held(user) },
+		HeldDirect: func(_ *testing.T, user string) []string { return s.HeldDirect(user) },
+		Writes:     s.Writes,
+	})
+}
+
+// Dry runs answer what the real command would, and a UPN in another case is
+// the same user.
+func TestConformanceFidelity(t *testing.T) {
+	s := newTenant(t)
+	vendortest.RunFidelity(t, vendortest.Harness{
+		Vendor:   newClient(t, testConfig(s)),
+		Account:  m365test.TenantID,
+		NewUser:  func(*testing.T) string { return addUser(s) },
+		Codes:    [2]string{codeA, codeB},
+		FullCode: codeFull,
+		Held:     func(_ *testing.T, user string) []string { return s.Held(user) },
+		Writes:   s.Writes,
+	}, vendortest.Fidelity{
+		UnknownCode:        "NO_SUCH_SKU",
+		CaseInsensitiveIDs: true,
+		NewStoredUser: func(*testing.T) string {
+			upn := fmt.Sprintf("Stored.User%03d@Contoso.example", userSeq.Add(1))
+			s.AddUser(m365test.User{UPN: upn, UsageLocation: "US"})
+			return upn
+		},
+	})
+}
+
+var memberSeq atomic.Int64
+
+func TestConformanceDirectory(t *testing.T) {
+	s := newTenant(t)
+	vendortest.RunDirectory(t, vendortest.DirectoryCase{
+		Directory: newClient(t, testConfig(s)),
+		NewMember: func(*testing.T) (string, string) {
+			n := memberSeq.Add(1)
+			email := fmt.Sprintf("Member.%d@Example.com", n)
+			id := s.AddUser(m365test.User{UPN: fmt.Sprintf("member%d@contoso.example", n), Mail: email})
+			return email, id
+		},
+		Share: func(_ *testing.T, email string) {
+			s.AddUser(m365test.User{UPN: fmt.Sprintf("share%d@contoso.example", memberSeq.Add(1)), Mail: email})
+		},
+		Unknown: "nobody@example.com",
+	})
+}

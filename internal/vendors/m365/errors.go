@@ -22,10 +22,11 @@ const (
 )
 
 // Usage-location refusals ("License assignment cannot be done for user with
-// invalid usage location.") and group-inherited removals ("User license is
-// inherited from a group membership and it cannot be removed directly from
-// the user.") are ErrRejected and carry Graph's message unchanged, so that
-// the operator reads what to fix.
+// invalid usage location.") are ErrRejected and carry Graph's message
+// unchanged, so that the operator reads what to fix. Removing a SKU the user
+// inherits from a group is never asked (Release reports it inherited), so
+// Graph's refusal of it ("User license is inherited from a group membership
+// and it cannot be removed directly from the user.") would be ErrRejected too.
 
 // maxMessage bounds the vendor message carried in an error.
 const maxMessage = 500

@@ -38,7 +38,20 @@ func ExampleNew() {
 
 	_, err = c.Assign(ctx, vendors.Request{User: m365test.DemoLee, Licenses: []string{"SPE_E3"}})
 	fmt.Println(vendors.Code(err))
+
+	// Diego holds POWER_BI_PRO directly and ENTERPRISEPACK from a group:
+	// releasing everything releases the one and reports the other.
+	out, err = c.Release(ctx, vendors.Request{User: m365test.DemoDiego})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, l := range out.Licenses {
+		fmt.Println(l.Code, l.Status, l.Group)
+	}
 	// Output:
-	// [{SPE_E3 assigned}] [SPE_E3]
+	// [{SPE_E3 assigned }] [SPE_E3]
 	// vendor_rejected
+	// ENTERPRISEPACK inherited 3f6c2a1e-8b4d-4e7f-9a0c-5d2e1b3c4f6a
+	// POWER_BI_PRO released
 }

@@ -2,10 +2,12 @@ package m365
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"net/url"
 	"strings"
+	"time"
 
-	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
 )
 
@@ -15,13 +17,30 @@ type (
 		SkuID         string `json:"skuId"`
 		SkuPartNumber string `json:"skuPartNumber"`
 		ConsumedUnits int    `json:"consumedUnits"`
+		AppliesTo     string `json:"appliesTo"`
 		PrepaidUnits  struct {
-			Enabled int `json:"enabled"`
+			Enabled   int `json:"enabled"`
+			Suspended int `json:"suspended"`
+			Warning   int `json:"warning"`
 		} `json:"prepaidUnits"`
 	}
-	licenseDetail struct {
-		SkuID         string `json:"skuId"`
-		SkuPartNumber string `json:"skuPartNumber"`
+	// assignmentState is one entry of a user's licenseAssignmentStates:
+	// assignedByGroup is null for a direct assignment, else the group's
+	// object id.
+	assignmentState struct {
+		SkuID           string  `json:"skuId"`
+		AssignedByGroup *string `json:"assignedByGroup"`
+		State           string  `json:"state"`
+	}
+	signInActivity struct {
+		LastSignIn           *time.Time `json:"lastSignInDateTime"`
+		LastNonInteractive   *time.Time `json:"lastNonInteractiveSignInDateTime"`
+		LastSuccessfulSignIn *time.Time `json:"lastSuccessfulSignInDateTime"`
+	}
+	licensedUser struct {
+		ID                      string            `json:"id"`
+		LicenseAssignmentStates []assignmentState `json:"licenseAssignmentStates"`
+		SignInActivity          *signInActivity   `json:"signInActivity"`
 	}
 	assignedLicense struct {
 		SkuID         string   `json:"skuId"`
@@ -33,10 +52,40 @@ type (
 		AddLicenses    []assignedLicense `json:"addLicenses"`
 		RemoveLicenses []string          `json:"removeLicenses"`
 	}
-	graphUser struct {
-		AssignedLicenses []assignedLicense `json:"assignedLicenses"`
-	}
 )
+
+// holdsSeat reports whether a licenseAssignmentStates entry takes a seat.
+//
+// ASSUMED: Graph documents the states (Active, ActiveWithError, Disabled,
+// Error) but not which of them hold a seat. A group assignment in Error
+// (CountViolation, MutuallyExclusiveViolation, ...) is read as none; a
+// direct assignment is always held, so that a release still removes it.
+// Change it here if Graph counts them otherwise.
+func holdsSeat(s assignmentState) bool {
+	if s.AssignedByGroup == nil {
+		return true
+	}
+	switch s.State {
+	case "", "Active", "ActiveWithError":
+		return true
+	}
+	return false
+}
+
+// lastUse is the user's latest sign-in, interactive or not: Graph reports
+// sign-ins per user, so it stands for every seat of the user.
+func (a *signInActivity) lastUse() time.Time {
+	var last time.Time
+	if a == nil {
+		return last
+	}
+	for _, t := range []*time.Time{a.LastSignIn, a.LastNonInteractive, a.LastSuccessfulSignIn} {
+		if t != nil && t.After(last) {
+			last = t.UTC()
+		}
+	}
+	return last
+}
 
 // newAssignLicenseBody builds a body whose two arrays are never null, so
 // they encode as [] rather than null or not at all.
@@ -49,98 +98,46 @@ func newAssignLicenseBody(add, remove []string) assignLicenseBody {
 	return b
 }
 
-// heldSet is what licenseDetails said a user holds.
-type heldSet []sku
-
-// licenseDetails reads the SKUs user holds, directly or through a group.
-func (c *Client) licenseDetails(ctx context.Context, user string) (heldSet, error) {
-	var page struct {
-		Value []licenseDetail `json:"value"`
+// userLicenses reads what user holds, directly or from a group, from the
+// user's licenseAssignmentStates (licenseDetails does not say which), with
+// the last sign-in where the tenant can tell.
+func (c *Client) userLicenses(ctx context.Context, user string) (heldSet, error) {
+	var u licensedUser
+	read := func(fields string) error {
+		return c.do(ctx, call{op: "user", method: http.MethodGet,
+			path: userPath(user, "?$select="+fields), out: &u, notFound: vendors.ErrUserNotFound})
 	}
-	err := c.do(ctx, call{op: "licenseDetails", method: http.MethodGet,
-		path: userPath(user, "/licenseDetails"), out: &page, notFound: vendors.ErrUserNotFound})
+	var err error
+	if c.noSignIns.Load() {
+		err = read("id,licenseAssignmentStates")
+	} else if err = read("id,licenseAssignmentStates,signInActivity"); errors.Is(err, vendors.ErrForbidden) {
+		// signInActivity needs Entra ID P1/P2 and AuditLog.Read.All;
+		// without them the rest is still readable. Only when it is does
+		// the refusal concern the sign-ins, which are not asked for again.
+		if err = read("id,licenseAssignmentStates"); err == nil {
+			c.noSignIns.Store(true)
+		}
+	}
 	if err != nil {
-		return nil, err
+		return heldSet{}, err
 	}
-	held := make(heldSet, len(page.Value))
-	for i, d := range page.Value {
-		held[i] = sku{ID: strings.ToLower(d.SkuID), Part: d.SkuPartNumber}
-	}
-	return held, nil
+	return c.newHeldSet(ctx, u)
 }
 
-// assignLicense adds and removes SKUs and returns what the user holds after,
-// from Graph's answer; before names the SKUs the user held.
-func (c *Client) assignLicense(ctx context.Context, user string, add, remove []string, before heldSet) ([]events.Holding, error) {
-	var u graphUser
-	err := c.do(ctx, call{op: "assignLicense", method: http.MethodPost,
+// assignLicense adds and removes SKUs (skuIds) in one call, which Graph
+// applies all or nothing.
+func (c *Client) assignLicense(ctx context.Context, user string, add, remove []string) error {
+	return c.do(ctx, call{op: "assignLicense", method: http.MethodPost,
 		path: userPath(user, "/assignLicense"), body: newAssignLicenseBody(add, remove),
-		out: &u, notFound: vendors.ErrUserNotFound})
-	if err != nil {
-		return nil, err
-	}
-	held := make([]events.Holding, 0, len(u.AssignedLicenses))
-	for _, l := range u.AssignedLicenses {
-		id := strings.ToLower(l.SkuID)
-		held = append(held, events.Holding{Code: c.partOf(id, before), ID: id})
-	}
-	return held, nil
+		notFound: vendors.ErrUserNotFound})
 }
 
-// partOf names a skuId by its part number: from licenseDetails if the user
-// held it, else from the SKU cache, else (a SKU unknown to both) by the id.
-func (c *Client) partOf(id string, before heldSet) string {
-	if d, ok := before.byID(id); ok {
-		return d.Part
+// userPath is the path of a user's resource; user is a UPN or object id.
+// A UPN starting with $ is written users('...'), because Graph reads a
+// segment starting with $ as one of its own.
+func userPath(user, rest string) string {
+	if strings.HasPrefix(user, "$") {
+		return "/users('" + url.PathEscape(strings.ReplaceAll(user, "'", "''")) + "')" + rest
 	}
-	if part, ok := c.skus.part(id); ok {
-		return part
-	}
-	return id
-}
-
-// match finds the held SKU a code names (part number or skuId).
-func (h heldSet) match(code string) (sku, bool) {
-	for _, k := range h {
-		if strings.EqualFold(k.Part, code) || strings.EqualFold(k.ID, code) {
-			return k, true
-		}
-	}
-	return sku{}, false
-}
-
-func (h heldSet) byID(id string) (sku, bool) {
-	for _, k := range h {
-		if k.ID == id {
-			return k, true
-		}
-	}
-	return sku{}, false
-}
-
-// unmatched returns the codes, in order, that name no held SKU.
-func (h heldSet) unmatched(codes []string) []string {
-	var out []string
-	for _, code := range codes {
-		if _, ok := h.match(code); !ok {
-			out = append(out, code)
-		}
-	}
-	return out
-}
-
-func (h heldSet) parts() []string {
-	parts := make([]string, len(h))
-	for i, k := range h {
-		parts[i] = k.Part
-	}
-	return parts
-}
-
-func (h heldSet) holdings() []events.Holding {
-	out := make([]events.Holding, len(h))
-	for i, k := range h {
-		out[i] = events.Holding{Code: k.Part, ID: k.ID}
-	}
-	return out
+	return "/users/" + url.PathEscape(user) + rest
 }

@@ -4,15 +4,16 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
 )
 
-// Assign gives req.User every SKU in req.Licenses it does not hold: it reads
-// the user's licenseDetails and sends one assignLicense with the missing
-// SKUs.
+// Assign gives req.User every SKU in req.Licenses it does not hold, directly
+// or from a group: it reads the user's licenseAssignmentStates and sends one
+// assignLicense with the missing SKUs.
 func (c *Client) Assign(ctx context.Context, req vendors.Request) (vendors.Outcome, error) {
 	out, err := c.assign(ctx, req)
 	if err != nil {
@@ -28,7 +29,7 @@ func (c *Client) assign(ctx context.Context, req vendors.Request) (vendors.Outco
 	if len(req.Licenses) == 0 {
 		return vendors.Outcome{}, vendors.Errorf(vendors.ErrRejected, "assign", 0, "no license codes to assign")
 	}
-	held, err := c.licenseDetails(ctx, req.User)
+	held, err := c.userLicenses(ctx, req.User)
 	if err != nil {
 		return vendors.Outcome{}, err
 	}
@@ -37,34 +38,43 @@ func (c *Client) assign(ctx context.Context, req vendors.Request) (vendors.Outco
 		return vendors.Outcome{}, err
 	}
 	results := make([]events.LicenseResult, len(req.Licenses))
-	var add []string
+	var add []sku
 	for i, code := range req.Licenses {
 		results[i] = events.LicenseResult{Code: code, Status: events.StatusAlreadyAssigned}
 		if _, ok := held.match(code); ok {
+			// Held directly or from a group: no direct copy.
 			continue
 		}
 		k := skus[0]
 		skus = skus[1:]
-		results[i].Status = events.StatusWouldAssign
-		if !req.DryRun {
-			results[i].Status = events.StatusAssigned
-			add = appendNew(add, k.ID)
+		results[i].Status = events.StatusAssigned
+		if req.DryRun {
+			results[i].Status = events.StatusWouldAssign
+		}
+		if !slices.Contains(add, k) {
+			add = append(add, k)
 		}
 	}
-	if len(add) == 0 {
-		return vendors.Outcome{Licenses: results, Held: held.holdings()}, nil
+	switch {
+	case len(add) == 0:
+	case req.DryRun:
+		if err := c.checkSeats(ctx, add); err != nil {
+			return vendors.Outcome{}, err
+		}
+	default:
+		if err := c.assignLicense(ctx, req.User, ids(add), nil); err != nil {
+			return vendors.Outcome{}, err
+		}
+		held = held.after(add, nil)
 	}
-	after, err := c.assignLicense(ctx, req.User, add, nil, held)
-	if err != nil {
-		return vendors.Outcome{}, err
-	}
-	return vendors.Outcome{Licenses: results, Held: after}, nil
+	return vendors.Outcome{Licenses: results, Held: held.holdings()}, nil
 }
 
 // Release takes req.Licenses (or, when empty, every license the user holds)
-// from req.User with one assignLicense. A SKU the user has from a group
-// cannot be removed directly: Graph refuses, and so does Release
-// (ErrRejected with Graph's message).
+// from req.User with one assignLicense that removes direct assignments
+// only. A SKU the user has from a group cannot be removed from the user
+// (Graph would refuse the whole call): it is reported inherited, naming the
+// group, and its seat stays taken.
 func (c *Client) Release(ctx context.Context, req vendors.Request) (vendors.Outcome, error) {
 	out, err := c.release(ctx, req)
 	if err != nil {
@@ -77,7 +87,7 @@ func (c *Client) release(ctx context.Context, req vendors.Request) (vendors.Outc
 	if err := c.checkRequest("release", req); err != nil {
 		return vendors.Outcome{}, err
 	}
-	held, err := c.licenseDetails(ctx, req.User)
+	held, err := c.userLicenses(ctx, req.User)
 	if err != nil {
 		return vendors.Outcome{}, err
 	}
@@ -93,42 +103,53 @@ func (c *Client) release(ctx context.Context, req vendors.Request) (vendors.Outc
 	var remove []string
 	for i, code := range codes {
 		results[i] = events.LicenseResult{Code: code, Status: events.StatusNotAssigned}
-		d, ok := held.match(code)
+		k, ok := held.match(code)
 		if !ok {
 			continue
 		}
-		results[i].Status = events.StatusWouldRelease
-		if !req.DryRun {
+		if k.direct {
+			// Removed even when a group gives it too: the user should
+			// not hold it of their own.
 			results[i].Status = events.StatusReleased
-			remove = appendNew(remove, d.ID)
+			if req.DryRun {
+				results[i].Status = events.StatusWouldRelease
+			}
+			if !slices.Contains(remove, k.ID) {
+				remove = append(remove, k.ID)
+			}
+		}
+		if k.group != "" {
+			results[i].Status, results[i].Group = events.StatusInherited, k.group
 		}
 	}
-	if len(remove) == 0 {
-		return vendors.Outcome{Licenses: results, Held: held.holdings()}, nil
+	if len(remove) > 0 && !req.DryRun {
+		if err := c.assignLicense(ctx, req.User, nil, remove); err != nil {
+			return vendors.Outcome{}, err
+		}
+		held = held.after(nil, remove)
 	}
-	after, err := c.assignLicense(ctx, req.User, nil, remove, held)
-	if err != nil {
-		return vendors.Outcome{}, err
-	}
-	return vendors.Outcome{Licenses: results, Held: after}, nil
+	return vendors.Outcome{Licenses: results, Held: held.holdings()}, nil
 }
 
 // List returns the user's licenses: Code is the SKU part number, ID the
-// skuId.
+// skuId, Source and Group where each comes from, LastUsed the user's last
+// sign-in where the tenant can tell.
 func (c *Client) List(ctx context.Context, account, user string) ([]events.Holding, error) {
 	if err := c.checkRequest("list", vendors.Request{Account: account, User: user}); err != nil {
 		return nil, fmt.Errorf("m365: list %s: %w", user, err)
 	}
-	held, err := c.licenseDetails(ctx, user)
+	held, err := c.userLicenses(ctx, user)
 	if err != nil {
 		return nil, fmt.Errorf("m365: list %s: %w", user, err)
 	}
 	return held.holdings(), nil
 }
 
-// Pools returns the tenant's subscribed SKUs: total is the enabled prepaid
-// units, assigned the consumed units. Free is total − assigned as Graph
-// reports them; it is negative when a subscription shrank below its use.
+// Pools returns the tenant's user SKUs (those that apply to the company
+// are no user's seats): total is the enabled prepaid units, assigned the
+// consumed units, free what is left and never below none (a suspended
+// subscription can have no enabled units while its seats are still
+// consumed); suspended and warning units are named.
 func (c *Client) Pools(ctx context.Context, account string) ([]events.Pool, error) {
 	if err := c.checkAccount("pools", account); err != nil {
 		return nil, fmt.Errorf("m365: pools: %w", err)
@@ -138,16 +159,54 @@ func (c *Client) Pools(ctx context.Context, account string) ([]events.Pool, erro
 		return nil, fmt.Errorf("m365: pools: %w", err)
 	}
 	c.skus.store(skus)
-	pools := make([]events.Pool, len(skus))
-	for i, s := range skus {
-		pools[i] = events.Pool{
-			Code:     s.SkuPartNumber,
-			Total:    s.PrepaidUnits.Enabled,
-			Assigned: s.ConsumedUnits,
-			Free:     s.PrepaidUnits.Enabled - s.ConsumedUnits,
+	var pools []events.Pool
+	for _, s := range skus {
+		if strings.EqualFold(s.AppliesTo, "Company") {
+			continue
 		}
+		pools = append(pools, pool(s))
 	}
 	return pools, nil
+}
+
+func pool(s subscribedSku) events.Pool {
+	return events.Pool{
+		Code:      s.SkuPartNumber,
+		Total:     s.PrepaidUnits.Enabled,
+		Assigned:  s.ConsumedUnits,
+		Free:      max(s.PrepaidUnits.Enabled-s.ConsumedUnits, 0),
+		Suspended: s.PrepaidUnits.Suspended,
+		Warning:   s.PrepaidUnits.Warning,
+	}
+}
+
+// checkSeats refuses, as assignLicense would, SKUs without a free seat.
+func (c *Client) checkSeats(ctx context.Context, add []sku) error {
+	skus, err := c.subscribedSkus(ctx)
+	if err != nil {
+		return err
+	}
+	c.skus.store(skus)
+	var full []string
+	for _, k := range add {
+		for _, s := range skus {
+			if strings.EqualFold(s.SkuID, k.ID) && pool(s).Free == 0 {
+				full = append(full, fmt.Sprintf("%s has no free seat (%d of %d consumed)", k.Part, s.ConsumedUnits, s.PrepaidUnits.Enabled))
+			}
+		}
+	}
+	if len(full) == 0 {
+		return nil
+	}
+	return vendors.Errorf(vendors.ErrCapacity, "assignLicense", 0, "%s", strings.Join(full, "; "))
+}
+
+func ids(skus []sku) []string {
+	out := make([]string, len(skus))
+	for i, k := range skus {
+		out[i] = k.ID
+	}
+	return out
 }
 
 func (c *Client) checkRequest(op string, req vendors.Request) error {
@@ -158,15 +217,6 @@ func (c *Client) checkRequest(op string, req vendors.Request) error {
 		return vendors.Errorf(vendors.ErrRejected, op, 0, "no user named")
 	}
 	return nil
-}
-
-func appendNew(ids []string, id string) []string {
-	for _, have := range ids {
-		if have == id {
-			return ids
-		}
-	}
-	return append(ids, id)
 }
 
 // subscribedSkus reads the tenant's SKUs with their seat counts.

@@ -118,3 +118,22 @@ func (s *skuCache) store(skus []subscribedSku) {
 	s.gen++
 	s.mu.Unlock()
 }
+
+// partOf returns the part number of skuID, fetching the SKUs again once
+// when the cache does not know it; a SKU unknown even then is named by its
+// id.
+func (s *skuCache) partOf(ctx context.Context, skuID string) (string, error) {
+	if part, ok := s.part(skuID); ok {
+		return part, nil
+	}
+	s.mu.Lock()
+	gen := s.gen
+	s.mu.Unlock()
+	if err := s.refresh(ctx, gen); err != nil {
+		return "", err
+	}
+	if part, ok := s.part(skuID); ok {
+		return part, nil
+	}
+	return strings.ToLower(skuID), nil
+}

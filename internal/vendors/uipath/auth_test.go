@@ -16,7 +16,8 @@ import (
 )
 
 func TestTokenIsCachedAcrossCalls(t *testing.T) {
-	srv := uipathtest.NewServer(t, uipathtest.Options{Demo: true})
+	// Users the license service knows: the Identity token stays out of the count.
+	srv := uipathtest.NewServer(t, uipathtest.Options{Demo: true, NeverLicensed: uipathtest.NeverLicensedEmpty})
 	c := newClient(t, srv, nil)
 	ctx := context.Background()
 	user := newUser(t, srv)
@@ -66,7 +67,7 @@ func TestTokenRenewedBeforeExpiry(t *testing.T) {
 	} {
 		t.Run(tt.ttl.String(), func(t *testing.T) {
 			clock := fakefaults.NewClock(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
-			srv := uipathtest.NewServer(t, uipathtest.Options{Demo: true, TokenTTL: tt.ttl, Now: clock.Now})
+			srv := uipathtest.NewServer(t, uipathtest.Options{Demo: true, TokenTTL: tt.ttl, Now: clock.Now, NeverLicensed: uipathtest.NeverLicensedEmpty})
 			c := newClient(t, srv, nil)
 			uipath.SetClock(c, clock.Now)
 			user := newUser(t, srv)
@@ -103,7 +104,8 @@ func TestTokenRenewedBeforeExpiry(t *testing.T) {
 }
 
 func TestUnauthorizedRefreshesOnce(t *testing.T) {
-	srv := uipathtest.NewServer(t, uipathtest.Options{Demo: true})
+	// Users the license service knows: the Identity token stays out of the count.
+	srv := uipathtest.NewServer(t, uipathtest.Options{Demo: true, NeverLicensed: uipathtest.NeverLicensedEmpty})
 	c := newClient(t, srv, nil)
 	ctx := context.Background()
 	user := newUser(t, srv)

@@ -5,7 +5,10 @@
 // client-credentials flow.
 //
 // The allocation PUT replaces a user's directly allocated bundles, so every
-// change reads the user's allocation first and writes the whole new list.
+// change reads the user's allocations first (direct ones and those held
+// through a group, which the PUT cannot touch) and writes the whole new list
+// of direct ones. A bundle held through a group is never copied to the user
+// and is reported inherited on release.
 package uipath
 
 import (
@@ -32,10 +35,16 @@ type Client struct {
 	base    string
 	account string
 	hc      *http.Client
-	tokens  *tokens
+	tokens  *tokens // for the license API
+	// users is for the Identity user API, under its own scope, fetched
+	// only when needed so that an application without it still works.
+	users *tokens
 }
 
-var _ vendors.Vendor = (*Client)(nil)
+var (
+	_ vendors.Vendor    = (*Client)(nil)
+	_ vendors.Directory = (*Client)(nil)
+)
 
 // New returns a client for cfg. hc nil means
 // vendors.NewHTTPClient(Name, cfg.Limits(), nil); its timeout bounds every
@@ -53,6 +62,7 @@ func New(cfg Config, hc *http.Client) (*Client, error) {
 		account: cfg.AccountID,
 		hc:      hc,
 		tokens:  newTokens(base, cfg.ClientID, cfg.ClientSecret.Reveal(), cfg.Scope, hc),
+		users:   newTokens(base, cfg.ClientID, cfg.ClientSecret.Reveal(), userReadScope, hc),
 	}, nil
 }
 
@@ -66,8 +76,10 @@ func (c *Client) DefaultAccount() string { return c.account }
 type call struct {
 	op     string // for errors and metrics
 	method string
-	path   string // under {base}/lease_/api/account/{account}
+	path   string // under {base}/lease_/api/account/{account}, or {base}/identity_/api
 	body   any    // JSON-encoded when not nil
+	// identity makes the call to the Identity user API with its token.
+	identity bool
 	// notFound is the class of a 404, which means something different for
 	// each endpoint.
 	notFound error
@@ -83,11 +95,14 @@ func (c *Client) do(ctx context.Context, account string, cl call, out any) error
 			return &vendors.Error{Class: vendors.ErrRejected, Op: cl.op, Err: err}
 		}
 	}
-	target := c.base + "/lease_/api/account/" + url.PathEscape(account) + cl.path
+	target, toks := c.base+"/lease_/api/account/"+url.PathEscape(account)+cl.path, c.tokens
+	if cl.identity {
+		target, toks = c.base+"/identity_/api"+cl.path, c.users
+	}
 	ctx = vendors.WithOp(ctx, cl.op)
 	var used []string
 	for attempt := 0; ; attempt++ {
-		token, err := c.tokens.get(ctx)
+		token, err := toks.get(ctx)
 		if err != nil {
 			return c.scrub(err, used)
 		}
@@ -98,7 +113,7 @@ func (c *Client) do(ctx context.Context, account string, cl call, out any) error
 		}
 		if resp.StatusCode == http.StatusUnauthorized && attempt == 0 {
 			drain(resp)
-			c.tokens.invalidate(token)
+			toks.invalidate(token)
 			continue
 		}
 		return c.scrub(c.decode(resp, cl, out), used)
@@ -132,7 +147,8 @@ func (c *Client) decode(resp *http.Response, cl call, out any) error {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return statusError(cl, resp, body)
 	}
-	if out == nil {
+	if out == nil || len(bytes.TrimSpace(body)) == 0 {
+		// 204, or 200 without a body: nothing to read.
 		return nil
 	}
 	if err := json.Unmarshal(body, out); err != nil {

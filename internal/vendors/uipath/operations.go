@@ -13,9 +13,10 @@ import (
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
 )
 
-// Assign gives the user every requested bundle the user does not hold. The
-// PUT replaces the user's bundles, so it sends the union of what the user
-// holds and what is requested.
+// Assign gives the user every requested bundle the user does not hold,
+// directly or through a group. The PUT replaces the user's direct
+// allocations, so it sends the direct ones and the new ones; a bundle a
+// group gives is already held and gets no direct copy.
 func (c *Client) Assign(ctx context.Context, req vendors.Request) (vendors.Outcome, error) {
 	out, err := c.assign(ctx, req)
 	if err != nil {
@@ -29,16 +30,15 @@ func (c *Client) assign(ctx context.Context, req vendors.Request) (vendors.Outco
 	if err != nil {
 		return vendors.Outcome{}, err
 	}
-	cur, err := c.allocation(ctx, account, req.User)
+	cur, err := c.allocations(ctx, account, req.User)
 	if err != nil {
 		return vendors.Outcome{}, err
 	}
-	held := cur.codes()
 	var out vendors.Outcome
 	var add []string
 	for _, code := range dedupe(req.Licenses) {
 		status := events.StatusAlreadyAssigned
-		if !slices.Contains(held, code) {
+		if !cur.holds(code) {
 			add = append(add, code)
 			status = events.StatusAssigned
 			if req.DryRun {
@@ -47,21 +47,36 @@ func (c *Client) assign(ctx context.Context, req vendors.Request) (vendors.Outco
 		}
 		out.Licenses = append(out.Licenses, events.LicenseResult{Code: code, Status: status})
 	}
-	if len(add) > 0 && !req.DryRun {
-		held, err = c.allocate(ctx, account, req.User, append(slices.Clone(held), add...), cur.UseExternalLicense)
+	switch {
+	case len(add) == 0:
+	case req.DryRun:
+		// What the PUT would refuse: a code without a pool, a full pool.
+		ps, err := c.pools(ctx, account)
+		if err != nil {
+			return vendors.Outcome{}, err
+		}
+		if err := refusal(ps, add, nil); err != nil {
+			return vendors.Outcome{}, err
+		}
+	default:
+		direct, err := c.allocate(ctx, account, req.User, append(slices.Clone(cur.direct), add...), cur.external)
 		if errors.Is(err, vendors.ErrCapacity) {
-			err = c.explainCapacity(ctx, account, add, err)
+			err = c.explainConflict(ctx, account, add, err)
 		}
 		if err != nil {
 			return vendors.Outcome{}, err
 		}
+		cur = cur.withDirect(direct)
 	}
-	out.Held = holdings(held)
+	out.Held = cur.holdings()
 	return out, nil
 }
 
 // Release takes the requested bundles from the user, or every bundle the
-// user holds when none is named, by sending what remains (possibly nothing).
+// user holds when none is named, by sending the direct allocations that
+// remain (possibly none). A bundle held through a group cannot be taken
+// from the user: it is reported inherited, naming the group, and its seat
+// stays taken.
 func (c *Client) Release(ctx context.Context, req vendors.Request) (vendors.Outcome, error) {
 	out, err := c.release(ctx, req)
 	if err != nil {
@@ -75,49 +90,56 @@ func (c *Client) release(ctx context.Context, req vendors.Request) (vendors.Outc
 	if err != nil {
 		return vendors.Outcome{}, err
 	}
-	cur, err := c.allocation(ctx, account, req.User)
+	cur, err := c.allocations(ctx, account, req.User)
 	if err != nil {
 		return vendors.Outcome{}, err
 	}
-	held := cur.codes()
 	codes := dedupe(req.Licenses)
 	if len(codes) == 0 {
-		codes = held
+		codes = cur.order
 	}
 	var out vendors.Outcome
 	var drop []string
 	for _, code := range codes {
-		status := events.StatusNotAssigned
-		if slices.Contains(held, code) {
+		r := events.LicenseResult{Code: code, Status: events.StatusNotAssigned}
+		if slices.Contains(cur.direct, code) {
+			// Dropped even when a group gives it too: the user should
+			// not hold it of their own.
 			drop = append(drop, code)
-			status = events.StatusReleased
+			r.Status = events.StatusReleased
 			if req.DryRun {
-				status = events.StatusWouldRelease
+				r.Status = events.StatusWouldRelease
 			}
 		}
-		out.Licenses = append(out.Licenses, events.LicenseResult{Code: code, Status: status})
+		if group, ok := cur.group(code); ok {
+			r.Status, r.Group = events.StatusInherited, group
+		}
+		out.Licenses = append(out.Licenses, r)
 	}
 	if len(drop) > 0 && !req.DryRun {
-		keep := slices.DeleteFunc(slices.Clone(held), func(code string) bool { return slices.Contains(drop, code) })
-		if held, err = c.allocate(ctx, account, req.User, keep, cur.UseExternalLicense); err != nil {
+		keep := slices.DeleteFunc(slices.Clone(cur.direct), func(code string) bool { return slices.Contains(drop, code) })
+		direct, err := c.allocate(ctx, account, req.User, keep, cur.external)
+		if err != nil {
 			return vendors.Outcome{}, err
 		}
+		cur = cur.withDirect(direct)
 	}
-	out.Held = holdings(held)
+	out.Held = cur.holdings()
 	return out, nil
 }
 
-// List returns the bundles directly allocated to the user.
+// List returns the bundles the user holds, directly or through a group,
+// with their last use.
 func (c *Client) List(ctx context.Context, account, user string) ([]events.Holding, error) {
 	account, err := c.accountOf(account)
 	if err != nil {
 		return nil, fmt.Errorf("uipath: list %s: %w", user, err)
 	}
-	cur, err := c.allocation(ctx, account, user)
+	cur, err := c.allocations(ctx, account, user)
 	if err != nil {
 		return nil, fmt.Errorf("uipath: list %s: %w", user, err)
 	}
-	return holdings(cur.codes()), nil
+	return cur.holdings(), nil
 }
 
 // Pools returns the account's user bundle pools.
@@ -148,15 +170,26 @@ func (c *Client) accountOf(account string) (string, error) {
 		"the command names no account and UIPATH_ACCOUNT_ID is not set")
 }
 
-func (c *Client) allocation(ctx context.Context, account, user string) (allocation, error) {
-	var a allocation
+// allocations reads what the user holds. A 404 may mean a user the
+// license service has never known, who holds nothing and must be
+// assignable: the Identity service tells.
+func (c *Client) allocations(ctx context.Context, account, user string) (seats, error) {
+	var a allocations
 	err := c.do(ctx, account, call{
-		op:       "allocation",
+		op:       "allocations",
 		method:   http.MethodGet,
-		path:     "/user-license/user/" + url.PathEscape(user) + "/allocation",
+		path:     "/user-license/user/" + url.PathEscape(user) + "/allocations",
 		notFound: vendors.ErrUserNotFound,
 	}, &a)
-	return a, err
+	if errors.Is(err, vendors.ErrUserNotFound) {
+		if _, err = c.userExists(ctx, user, err); err == nil {
+			a = allocations{}
+		}
+	}
+	if err != nil {
+		return seats{}, err
+	}
+	return newSeats(a), nil
 }
 
 // allocate replaces the user's direct bundles with codes and returns what the
@@ -194,10 +227,12 @@ func (c *Client) pools(ctx context.Context, account string) ([]pool, error) {
 	return ps, err
 }
 
-// explainCapacity names, in the message of a 409, the requested codes the
-// account's pools show full or missing. The vendor's 409 says neither; when
-// the pools cannot be read the 409 is returned as it came.
-func (c *Client) explainCapacity(ctx context.Context, account string, add []string, conflict error) error {
+// explainConflict turns the PUT's 409, which says neither which code nor
+// why, into what the pools show: license_not_found for a code the account
+// has no pool of (a typo must not be retried as if seats could free up), a
+// capacity error naming the full pools otherwise. When the pools cannot be
+// read the 409 is returned as it came.
+func (c *Client) explainConflict(ctx context.Context, account string, add []string, conflict error) error {
 	var e *vendors.Error
 	if !errors.As(conflict, &e) {
 		return conflict
@@ -206,33 +241,41 @@ func (c *Client) explainCapacity(ctx context.Context, account string, add []stri
 	if err != nil {
 		return conflict
 	}
-	var why []string
+	if err := refusal(ps, add, e); err != nil {
+		return err
+	}
+	return conflict
+}
+
+// refusal says why the pools refuse one more seat of each code in add:
+// ErrLicenseNotFound when a code has no pool, else ErrCapacity when a pool
+// is full, else nil. conflict, when not nil, is the vendor's answer to keep
+// the status and message of.
+func refusal(ps []pool, add []string, conflict *vendors.Error) error {
+	var missing, full []string
 	for _, code := range add {
 		i := slices.IndexFunc(ps, func(p pool) bool { return p.Code == code })
 		switch {
 		case i < 0:
-			why = append(why, fmt.Sprintf("the account has no %s pool", code))
+			missing = append(missing, fmt.Sprintf("the account has no %s pool", code))
 		case ps[i].free() == 0:
-			why = append(why, fmt.Sprintf("%s has no free seat (%d of %d allocated)", code, ps[i].Allocated, ps[i].Total))
+			full = append(full, fmt.Sprintf("%s has no free seat (%d of %d allocated)", code, ps[i].Allocated, ps[i].Total))
 		}
 	}
-	if len(why) == 0 {
-		return conflict
+	e := &vendors.Error{Class: vendors.ErrLicenseNotFound, Op: "allocate", Message: strings.Join(missing, "; ")}
+	if len(missing) == 0 {
+		e.Class, e.Message = vendors.ErrCapacity, strings.Join(full, "; ")
 	}
-	explained := *e
-	explained.Message = strings.Join(why, "; ")
-	if e.Message != "" && e.Message != http.StatusText(e.Status) {
-		explained.Message += " (vendor: " + e.Message + ")"
+	if e.Message == "" {
+		return nil
 	}
-	return &explained
-}
-
-func holdings(codes []string) []events.Holding {
-	out := make([]events.Holding, len(codes))
-	for i, code := range codes {
-		out[i] = events.Holding{Code: code}
+	if conflict != nil {
+		e.Status = conflict.Status
+		if conflict.Message != "" && conflict.Message != http.StatusText(conflict.Status) {
+			e.Message += " (vendor: " + conflict.Message + ")"
+		}
 	}
-	return out
+	return e
 }
 
 // dedupe drops repeated codes, keeping the first of each.

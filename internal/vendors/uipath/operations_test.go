@@ -134,21 +134,25 @@ func TestCapacityIsNotRetriedAndNamesTheCode(t *testing.T) {
 	if _, err := c.Assign(ctx, vendors.Request{User: user, Licenses: []string{"ATTUNU"}}); err != nil {
 		t.Fatal(err)
 	}
+	// The 409 says neither which code nor why; the pools tell, and a code
+	// without a pool is license_not_found, never capacity.
 	tests := []struct {
 		codes    []string
+		class    error
+		code     string
 		wantText string
 	}{
-		{[]string{uipathtest.FullCode}, uipathtest.FullCode + " has no free seat (1 of 1 allocated)"},
-		{[]string{"RPADEVNU", "NOSUCHCODE"}, "no NOSUCHCODE pool"},
+		{[]string{uipathtest.FullCode}, vendors.ErrCapacity, events.CodeCapacityExhausted, uipathtest.FullCode + " has no free seat (1 of 1 allocated)"},
+		{[]string{"RPADEVNU", "NOSUCHCODE"}, vendors.ErrLicenseNotFound, events.CodeLicenseNotFound, "no NOSUCHCODE pool"},
 	}
 	for _, tt := range tests {
 		before := srv.Writes()
 		_, err := c.Assign(ctx, vendors.Request{User: user, Licenses: tt.codes})
-		if !errors.Is(err, vendors.ErrCapacity) || vendors.Retryable(err) {
-			t.Fatalf("assign %v: err = %v, want permanent ErrCapacity", tt.codes, err)
+		if !errors.Is(err, tt.class) || vendors.Retryable(err) {
+			t.Fatalf("assign %v: err = %v, want permanent %v", tt.codes, err, tt.class)
 		}
-		if got := vendors.Code(err); got != events.CodeCapacityExhausted {
-			t.Errorf("Code = %q, want %q", got, events.CodeCapacityExhausted)
+		if got := vendors.Code(err); got != tt.code {
+			t.Errorf("Code = %q, want %q", got, tt.code)
 		}
 		if !strings.Contains(err.Error(), tt.wantText) {
 			t.Errorf("assign %v: error %q does not say %q", tt.codes, err, tt.wantText)

@@ -56,7 +56,9 @@ func TestNoSecretInErrors(t *testing.T) {
 	}
 	for _, status := range []int{400, 403, 404, 409, 422, 429, 500, 502, 503} {
 		paths = append(paths, failurePath{"HTTP " + strconv.Itoa(status), func(srv *uipathtest.Server, c *uipath.Client, user string) error {
-			srv.FailNext(status, 1, time.Second)
+			// A 404 on the read sends the adapter to the Identity
+			// service, which knows the user; the PUT's 404 then fails.
+			srv.FailNext(status, 1+btoi(status == 404), time.Second)
 			return assign(c, user, "RPADEVNU")
 		}})
 	}
@@ -97,4 +99,11 @@ func checkNoSecret(t *testing.T, err error, secret string) {
 func assign(c *uipath.Client, user, code string) error {
 	_, err := c.Assign(context.Background(), vendors.Request{User: user, Licenses: []string{code}})
 	return err
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -1,50 +1,66 @@
 package uipath
 
 import (
-	"cmp"
+	"bytes"
 	"encoding/json"
-	"slices"
+	"strings"
+	"time"
 )
 
-// allocation is the answer of GET /user-license/user/{userId}/allocation.
-type allocation struct {
-	ID                 string      `json:"id"`
-	UserBundleLicenses []bundleRef `json:"userBundleLicenses"`
-	UseExternalLicense bool        `json:"useExternalLicense"`
+// allocations is the answer of GET /user-license/user/{userId}/allocations:
+// every bundle the user holds, one entry per way it is held.
+//
+// ASSUMED: the reference documents the answer's top level only. The entries'
+// fields are read as {"code","allocationType":"Explicit"|"Group","groupId",
+// "groupName","lastInUse"}; useExternalLicense is read should the answer
+// carry it (absent, the PUT sends false). Change the reading here, and only
+// here, if the service answers otherwise.
+type allocations struct {
+	ID                 string            `json:"id"`
+	Email              string            `json:"email"`
+	Allocations        []allocationEntry `json:"allocations"`
+	UseExternalLicense bool              `json:"useExternalLicense"`
 }
 
-// codes returns the user's bundle codes without repeats.
-func (a allocation) codes() []string {
-	out := make([]string, 0, len(a.UserBundleLicenses))
-	for _, b := range a.UserBundleLicenses {
-		if b != "" && !slices.Contains(out, string(b)) {
-			out = append(out, string(b))
-		}
-	}
-	return out
+type allocationEntry struct {
+	Code           string `json:"code"`
+	AllocationType string `json:"allocationType"`
+	GroupID        string `json:"groupId"`
+	GroupName      string `json:"groupName"`
+	LastInUse      string `json:"lastInUse"`
 }
 
-// bundleRef is one entry of userBundleLicenses. The reference shows these as
-// bundle codes; an object carrying the code is read too, so that a richer
-// answer does not break the adapter.
-type bundleRef string
+// direct reports whether e is the user's own allocation rather than one
+// through a group (or any other rule the service may add).
+func (e allocationEntry) direct() bool { return strings.EqualFold(e.AllocationType, "Explicit") }
 
-func (b *bundleRef) UnmarshalJSON(data []byte) error {
-	var code string
-	if err := json.Unmarshal(data, &code); err == nil {
-		*b = bundleRef(code)
-		return nil
+// group names the group of e: its name where the service tells, else its id.
+func (e allocationEntry) group() string {
+	if e.GroupName != "" {
+		return e.GroupName
 	}
-	var obj struct {
-		Code           string `json:"code"`
-		UserBundleCode string `json:"userBundleCode"`
-		BundleCode     string `json:"bundleCode"`
+	return e.GroupID
+}
+
+// lastUsed is e's last use; zero when the service reports none or a time
+// it cannot read (a last use is information, never a reason to fail).
+func (e allocationEntry) lastUsed() time.Time {
+	t, err := time.Parse(time.RFC3339Nano, e.LastInUse)
+	if err != nil {
+		return time.Time{}
 	}
-	if err := json.Unmarshal(data, &obj); err != nil {
-		return err
+	return t.UTC()
+}
+
+// UnmarshalJSON reads the answer's documented object, and a bare list of
+// entries (or an empty list) as the answer for a user holding that.
+func (a *allocations) UnmarshalJSON(data []byte) error {
+	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '[' {
+		*a = allocations{}
+		return json.Unmarshal(trimmed, &a.Allocations)
 	}
-	*b = bundleRef(cmp.Or(obj.Code, obj.UserBundleCode, obj.BundleCode))
-	return nil
+	type plain allocations
+	return json.Unmarshal(data, (*plain)(a))
 }
 
 // allocateRequest is the body of PUT /user-license.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -29,8 +30,16 @@ var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 
 // serveGraph routes an authenticated Graph call.
 func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
-	segs := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/v1.0/"), "/")
+	segs, err := userSegments(strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/v1.0/"), "/"))
+	if err != nil {
+		writeGraphError(w, http.StatusBadRequest, "BadRequest", err.Error())
+		return
+	}
 	switch {
+	case len(segs) == 1 && segs[0] == "users":
+		if allow(w, r, http.MethodGet) {
+			s.listUsers(w, r)
+		}
 	case len(segs) == 1 && segs[0] == "subscribedSkus":
 		if allow(w, r, http.MethodGet) {
 			s.subscribedSkus(w)
@@ -45,7 +54,7 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 		}
 	case len(segs) == 2 && segs[0] == "users":
 		if allow(w, r, http.MethodGet) {
-			s.getUser(w, segs[1])
+			s.getUser(w, r, segs[1])
 		}
 	default:
 		writeGraphError(w, http.StatusBadRequest, "BadRequest",
@@ -84,11 +93,11 @@ func (s *Server) subscribedSkus(w http.ResponseWriter) {
 			"capabilityStatus": "Enabled",
 			"consumedUnits":    s.consumed(k),
 			"id":               TenantID + "_" + k.id,
-			"prepaidUnits":     map[string]int{"enabled": k.enabled, "suspended": 0, "warning": 0, "lockedOut": 0},
+			"prepaidUnits":     map[string]int{"enabled": k.enabled, "suspended": k.suspended, "warning": k.warning, "lockedOut": 0},
 			"servicePlans":     servicePlans(k),
 			"skuId":            k.id,
 			"skuPartNumber":    k.part,
-			"appliesTo":        "User",
+			"appliesTo":        k.appliesTo,
 			"accountId":        TenantID,
 			"accountName":      "Contoso",
 			"subscriptionIds":  []string{guidFor("subscription", k.part)},
@@ -122,12 +131,67 @@ func (s *Server) licenseDetails(w http.ResponseWriter, seg string) {
 		"value":          value})
 }
 
-func (s *Server) getUser(w http.ResponseWriter, seg string) {
+// getUser answers GET /users/{id}, with only the properties $select names
+// when it names some (licenseAssignmentStates and signInActivity are
+// returned only then, as Graph does).
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request, seg string) {
+	selected := strings.Split(r.URL.Query().Get("$select"), ",")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if u := s.lookupUser(w, seg); u != nil {
-		writeJSON(w, http.StatusOK, s.userObject(u))
+	u := s.lookupUser(w, seg)
+	if u == nil {
+		return
 	}
+	obj := s.userObject(u)
+	if len(selected) == 1 && selected[0] == "" {
+		writeJSON(w, http.StatusOK, obj)
+		return
+	}
+	obj["licenseAssignmentStates"] = s.assignmentStates(u)
+	if slices.Contains(selected, "signInActivity") {
+		if s.opts.NoPremium {
+			writeGraphError(w, http.StatusForbidden, "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+				"Neither tenant is B2C or tenant doesn't have premium license")
+			return
+		}
+		obj["signInActivity"] = signInActivity(u)
+	}
+	out := map[string]any{"@odata.context": obj["@odata.context"], "id": u.id}
+	for _, name := range selected {
+		if v, ok := obj[strings.TrimSpace(name)]; ok {
+			out[strings.TrimSpace(name)] = v
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// assignmentStates is a user's licenseAssignmentStates: one entry per
+// direct assignment (assignedByGroup null) and one per group that gives a
+// SKU. The caller holds s.mu.
+func (s *Server) assignmentStates(u *user) []map[string]any {
+	out := []map[string]any{}
+	entry := func(k *sku, group any) map[string]any {
+		return map[string]any{"assignedByGroup": group, "disabledPlans": []string{}, "error": "None",
+			"lastUpdatedDateTime": "2026-11-01T08:00:00Z", "skuId": k.id, "state": "Active"}
+	}
+	for _, k := range s.skus {
+		if u.direct[k.id] {
+			out = append(out, entry(k, nil))
+		}
+		if g := u.group[k.id]; g != "" {
+			out = append(out, entry(k, g))
+		}
+	}
+	return out
+}
+
+func signInActivity(u *user) map[string]any {
+	var last any
+	if !u.lastSignIn.IsZero() {
+		last = u.lastSignIn.UTC().Format(time.RFC3339)
+	}
+	return map[string]any{"lastSignInDateTime": last, "lastNonInteractiveSignInDateTime": last,
+		"lastSuccessfulSignInDateTime": last}
 }
 
 // assignLicense applies one addLicenses/removeLicenses change, all or
@@ -203,7 +267,7 @@ func (s *Server) checkAssign(u *user, add, remove []string) string {
 	for _, id := range remove {
 		id = strings.ToLower(id)
 		switch {
-		case u.group[id] && !u.direct[id]:
+		case u.group[id] != "" && !u.direct[id]:
 			return msgGroupInherited
 		case !u.direct[id]:
 			return msgNotHeld
@@ -239,6 +303,7 @@ func (s *Server) userObject(u *user) map[string]any {
 		"businessPhones":    []string{},
 		"displayName":       u.displayName,
 		"userPrincipalName": u.upn,
+		"mail":              u.mail,
 		"usageLocation":     loc,
 		"assignedLicenses":  assigned,
 	}

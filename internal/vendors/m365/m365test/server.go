@@ -1,9 +1,13 @@
 // Package m365test is an in-process fake of the parts of Microsoft Graph and
 // the Microsoft identity platform that seatkeeper's m365 adapter uses, in the
 // manner of net/http/httptest: the client-credentials token endpoint,
-// subscribedSkus, a user's licenseDetails and assignLicense, with Graph's
-// error bodies, seat counts, usage-location and group-inheritance refusals,
-// throttling and injectable faults.
+// subscribedSkus (with suspended and warning units), a user with its
+// licenseAssignmentStates (direct, or inherited from a group) and
+// signInActivity, licenseDetails (direct and inherited alike), assignLicense
+// (refused whole when it removes an inherited SKU), the users filter on mail
+// and userPrincipalName, the users('$...') address form, with Graph's error
+// bodies, seat counts, usage-location refusals, throttling and injectable
+// faults.
 //
 // It is written from the vendor reference alone and shares nothing with the
 // adapter, so that a misreading in one shows up as a failing test.
@@ -48,6 +52,9 @@ type Options struct {
 	RateLimit int
 	// ThrottleWindow is the RateLimit window; 0 means one second.
 	ThrottleWindow time.Duration
+	// NoPremium makes the tenant lack Entra ID P1/P2: reading a user's
+	// signInActivity is refused (403).
+	NoPremium bool
 	// KeepRequests bounds the log Requests reads: the latest KeepRequests
 	// calls are kept, and at most twice as many. 0 keeps every call, which
 	// a long-running fake (the worker's sandbox) cannot afford.

@@ -5,16 +5,20 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
 )
 
 // sku is one subscribed SKU of the tenant.
 type sku struct {
-	id       string
-	part     string
-	enabled  int
-	external int // seats taken by users the fake does not model
+	id        string
+	part      string
+	enabled   int
+	suspended int
+	warning   int
+	external  int    // seats taken by users the fake does not model
+	appliesTo string // "User", or "Company" for a tenant-wide SKU
 }
 
 // user is one directory user.
@@ -22,19 +26,23 @@ type user struct {
 	id            string
 	upn           string
 	displayName   string
+	mail          string
 	usageLocation string
-	direct        map[string]bool // skuId → assigned directly
-	group         map[string]bool // skuId → inherited from a group
+	direct        map[string]bool   // skuId → assigned directly
+	group         map[string]string // skuId → the group it is inherited from
+	lastSignIn    time.Time         // zero: never signed in
 }
 
-func (u *user) holds(skuID string) bool { return u.direct[skuID] || u.group[skuID] }
+func (u *user) holds(skuID string) bool { return u.direct[skuID] || u.group[skuID] != "" }
 
 // User describes a user to add.
 type User struct {
 	// ID is the object id; empty: derived from UPN.
 	ID string
 	// UPN is the user principal name.
-	UPN         string
+	UPN string
+	// Mail is the user's e-mail; empty means the UPN.
+	Mail        string
 	DisplayName string
 	// UsageLocation is the two-letter country code; empty means none, and
 	// Graph then refuses to assign the user a license.
@@ -59,8 +67,11 @@ func (s *Server) AddUser(u User) string {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.users = append(s.users, &user{id: strings.ToLower(u.ID), upn: u.UPN, displayName: u.DisplayName,
-		usageLocation: u.UsageLocation, direct: map[string]bool{}, group: map[string]bool{}})
+	if u.Mail == "" {
+		u.Mail = u.UPN
+	}
+	s.users = append(s.users, &user{id: strings.ToLower(u.ID), upn: u.UPN, displayName: u.DisplayName, mail: u.Mail,
+		usageLocation: u.UsageLocation, direct: map[string]bool{}, group: map[string]string{}})
 	return strings.ToLower(u.ID)
 }
 
@@ -81,8 +92,33 @@ func (s *Server) AddSKU(part string, enabled, taken int) string {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.skus = append(s.skus, &sku{id: id, part: part, enabled: enabled, external: taken})
+	s.skus = append(s.skus, &sku{id: id, part: part, enabled: enabled, external: taken, appliesTo: "User"})
 	return id
+}
+
+// SetUnits sets a SKU's prepaid units: enabled, suspended (a lapsed
+// subscription, whose seats still count as consumed) and warning (in the
+// grace period before suspension).
+func (s *Server) SetUnits(part string, enabled, suspended, warning int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.mustSKU(part)
+	k.enabled, k.suspended, k.warning = enabled, suspended, warning
+}
+
+// SetCompanyWide marks a SKU as applying to the company, not to users.
+func (s *Server) SetCompanyWide(part string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustSKU(part).appliesTo = "Company"
+}
+
+// SetLastSignIn sets when a user last signed in (signInActivity); the
+// zero time means never.
+func (s *Server) SetLastSignIn(userID string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustUser(userID).lastSignIn = at
 }
 
 // SetSeats changes a SKU's enabled seat count.
@@ -99,12 +135,31 @@ func (s *Server) Grant(userID, part string) {
 	s.mustUser(userID).direct[s.mustSKU(part).id] = true
 }
 
-// GrantFromGroup makes a user inherit a SKU from a group: Graph shows it
-// held but refuses to remove it from the user directly.
-func (s *Server) GrantFromGroup(userID, part string) {
+// GrantFromGroup makes a user inherit a SKU from the group groupID (an
+// object id): Graph shows it held but refuses to remove it from the user
+// directly.
+func (s *Server) GrantFromGroup(userID, part, groupID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mustUser(userID).group[s.mustSKU(part).id] = true
+	s.mustUser(userID).group[s.mustSKU(part).id] = strings.ToLower(groupID)
+}
+
+// HeldDirect returns the part numbers assigned to a user directly, sorted.
+func (s *Server) HeldDirect(userID string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.findUser(userID)
+	if u == nil {
+		return nil
+	}
+	var out []string
+	for _, k := range s.skus {
+		if u.direct[k.id] {
+			out = append(out, k.part)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Held returns the part numbers a user holds (directly or from a group),
@@ -126,14 +181,21 @@ func (s *Server) Held(userID string) []string {
 	return out
 }
 
-// Pools returns the tenant's seat counts as Graph reports them.
+// Pools returns the tenant's user pools: every SKU that applies to users,
+// its enabled units, the consumed ones, the free ones (never fewer than
+// none: a suspended subscription may have fewer enabled units than are
+// consumed) and the units in suspension and in warning.
 func (s *Server) Pools() []events.Pool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]events.Pool, len(s.skus))
-	for i, k := range s.skus {
+	var out []events.Pool
+	for _, k := range s.skus {
+		if k.appliesTo == "Company" {
+			continue
+		}
 		used := s.consumed(k)
-		out[i] = events.Pool{Code: k.part, Total: k.enabled, Assigned: used, Free: k.enabled - used}
+		out = append(out, events.Pool{Code: k.part, Total: k.enabled, Assigned: used, Free: max(k.enabled-used, 0),
+			Suspended: k.suspended, Warning: k.warning})
 	}
 	return out
 }
@@ -205,8 +267,13 @@ const (
 	DemoMegan = "megan.bowen@contoso.example"
 	// DemoLee has no usage location: assigning to him is refused.
 	DemoLee = "lee.gu@contoso.example"
-	// DemoDiego inherits ENTERPRISEPACK from a group: releasing it is refused.
+	// DemoDiego inherits ENTERPRISEPACK from DemoGroup: removing it from
+	// him directly is refused. He holds POWER_BI_PRO directly.
 	DemoDiego = "diego.siciliani@contoso.example"
+	// DemoGroup is the object id of the group that licenses DemoDiego.
+	DemoGroup = "3f6c2a1e-8b4d-4e7f-9a0c-5d2e1b3c4f6a"
+	// DemoDollar's UPN starts with $: Graph addresses it as users('...').
+	DemoDollar = "$svc-backup@contoso.example"
 
 	// DemoE3 (Office 365 E3) has free seats.
 	DemoE3 = "ENTERPRISEPACK"
@@ -219,7 +286,7 @@ const (
 )
 
 // DemoUsers are the demo organisation's users.
-var DemoUsers = []string{DemoAdele, DemoAlex, DemoMegan, DemoLee, DemoDiego}
+var DemoUsers = []string{DemoAdele, DemoAlex, DemoMegan, DemoLee, DemoDiego, DemoDollar}
 
 func (s *Server) seedDemo() {
 	s.AddSKU(DemoE3, 25, 20)
@@ -232,10 +299,12 @@ func (s *Server) seedDemo() {
 		{UPN: DemoMegan, DisplayName: "Megan Bowen", UsageLocation: "GB"},
 		{UPN: DemoLee, DisplayName: "Lee Gu"},
 		{UPN: DemoDiego, DisplayName: "Diego Siciliani", UsageLocation: "DE"},
+		{UPN: DemoDollar, DisplayName: "Backup service", Mail: "svc-backup@contoso.example", UsageLocation: "US"},
 	} {
 		s.AddUser(u)
 	}
 	s.Grant(DemoAdele, DemoE3)
 	s.Grant(DemoMegan, DemoPowerBI)
-	s.GrantFromGroup(DemoDiego, DemoE3)
+	s.GrantFromGroup(DemoDiego, DemoE3, DemoGroup)
+	s.Grant(DemoDiego, DemoPowerBI)
 }

@@ -36,14 +36,18 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scopes := strings.Fields(f.Get("scope"))
-	if !slices.Contains(scopes, Scope) {
-		oauthError(w, http.StatusBadRequest, "invalid_scope", "the application is granted "+Scope+" only")
+	granted := []string{Scope, UserReadScope}
+	if s.opts.NoUserRead {
+		granted = granted[:1]
+	}
+	if len(scopes) == 0 || slices.ContainsFunc(scopes, func(sc string) bool { return !slices.Contains(granted, sc) }) {
+		oauthError(w, http.StatusBadRequest, "invalid_scope", "the application is granted "+strings.Join(granted, " ")+" only")
 		return
 	}
 
 	tok := newToken()
 	s.mu.Lock()
-	s.tokens[tok] = s.opts.Now().Add(s.opts.TokenTTL)
+	s.tokens[tok] = grant{expiry: s.opts.Now().Add(s.opts.TokenTTL), scopes: scopes}
 	s.issued = append(s.issued, tok)
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
@@ -52,20 +56,33 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		"access_token": tok,
 		"expires_in":   int((s.opts.TokenTTL + time.Second - 1) / time.Second),
 		"token_type":   "Bearer",
-		"scope":        Scope,
+		"scope":        strings.Join(scopes, " "),
 	})
 }
 
-// authorized reports whether r carries a live token the fake issued.
-func (s *Server) authorized(r *http.Request) bool {
+// grant is what an issued token allows, until when.
+type grant struct {
+	expiry time.Time
+	scopes []string
+}
+
+// authorized answers 200 when r carries a live token the fake issued and
+// that token has scope, 401 without one, 403 when it lacks the scope.
+func (s *Server) authorized(r *http.Request, scope string) int {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || tok == "" {
-		return false
+		return http.StatusUnauthorized
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	exp, ok := s.tokens[tok]
-	return ok && s.opts.Now().Before(exp)
+	g, ok := s.tokens[tok]
+	switch {
+	case !ok || !s.opts.Now().Before(g.expiry):
+		return http.StatusUnauthorized
+	case !slices.Contains(g.scopes, scope):
+		return http.StatusForbidden
+	}
+	return http.StatusOK
 }
 
 // IssuedTokens returns every access token issued so far, expired ones

@@ -68,14 +68,27 @@ func (s *Server) licenseAPI(next http.Handler) http.Handler {
 		if s.faults.Inject(rw, r) {
 			return
 		}
-		if !s.authorized(r) {
-			rw.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			s.problem(rw, r, http.StatusUnauthorized, "the access token is missing, invalid or expired")
+		if !s.checkToken(rw, r, Scope) {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(rw, r)
 	})
+}
+
+// checkToken answers 401 or 403 unless r carries a live token with scope.
+func (s *Server) checkToken(w http.ResponseWriter, r *http.Request, scope string) bool {
+	switch s.authorized(r, scope) {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		s.problem(w, r, http.StatusUnauthorized, "the access token is missing, invalid or expired")
+		return false
+	case http.StatusForbidden:
+		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope"`)
+		s.problem(w, r, http.StatusForbidden, "the access token lacks the scope "+scope)
+		return false
+	}
+	return true
 }
 
 func (s *Server) record(r *http.Request, body []byte) int {

@@ -1,12 +1,17 @@
 // Package uipathtest is an in-process fake of the UiPath License Accountant
-// (lease_) API and of the organisation's identity token endpoint, written
+// (lease_) API and of the organisation's Identity service (token endpoint,
+// user and directory search), written
 // from the vendor reference (the UiPath API reference) independently of
 // the adapter, in the manner of net/http/httptest.
 //
 // It reproduces what the adapter relies on: client-credentials tokens that
 // expire, the Bearer check (401 without a valid token), the PUT that replaces
-// a user's directly allocated bundles, the all-or-nothing 409 against pool
-// totals (also for an unknown code), 404 for an account without a license,
+// a user's directly allocated bundles and leaves group-held ones alone, the
+// allocations read (direct and group entries with lastInUse; a never-licensed
+// user answered as Options.NeverLicensed says), the all-or-nothing 409
+// against pool totals (also for an unknown code), 404 for an account without
+// a license, scopes (PM.License for the license API, PM.User.Read for the
+// Identity user API),
 // the pools view, ASP.NET ProblemDetails error bodies, and injectable faults
 // (latency, random 5xx, a status for the next n calls with Retry-After,
 // dropped and hung connections).
@@ -27,6 +32,8 @@ const (
 	ClientSecret = "uipath-demo-client-secret-5f2b9c"
 	// Scope is the scope the license API requires.
 	Scope = "PM.License"
+	// UserReadScope is the scope the Identity user API requires.
+	UserReadScope = "PM.User.Read"
 )
 
 // DefaultTokenTTL is the lifetime of a token unless Options says otherwise,
@@ -53,6 +60,12 @@ type Options struct {
 	// badly behaved gateway might. Tests use it to prove that an adapter
 	// never lets a secret through.
 	LeakyErrors bool
+	// NeverLicensed is what the allocations read answers for a user the
+	// license service has never known.
+	NeverLicensed NeverLicensed
+	// NoUserRead makes the external application lack UserReadScope: the
+	// token endpoint refuses a request for it (invalid_scope).
+	NoUserRead bool
 	// KeepRequests bounds the log Requests reads: the latest KeepRequests
 	// calls are kept, and at most twice as many. 0 keeps every call, which
 	// a long-running fake (the worker's sandbox, a benchmark) cannot afford.
@@ -70,11 +83,12 @@ type Server struct {
 
 	mu         sync.Mutex
 	accounts   map[string]*account
-	tokens     map[string]time.Time // access token -> expiry
-	issued     []string             // every token ever issued
+	tokens     map[string]grant // access token -> what it allows
+	issued     []string         // every token ever issued
 	tokenReqs  int
 	writes     int
 	requests   fakefaults.Log[Request]
+	identity   int // Identity API calls
 	authBroken bool
 }
 
@@ -111,7 +125,7 @@ func New(opts Options) *Server {
 	s := &Server{
 		opts:     opts,
 		accounts: make(map[string]*account),
-		tokens:   make(map[string]time.Time),
+		tokens:   make(map[string]grant),
 	}
 	s.requests.Keep = opts.KeepRequests
 	s.faults = s.newFaults()
@@ -121,6 +135,7 @@ func New(opts Options) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /identity_/connect/token", s.token)
 	mux.Handle("/lease_/api/account/{account}/", s.licenseAPI(s.routes()))
+	mux.Handle("/identity_/api/", s.identityAPI(s.identityRoutes()))
 	s.http = httptest.NewServer(mux)
 	s.URL = s.http.URL
 	return s
