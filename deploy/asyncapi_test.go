@@ -91,7 +91,7 @@ func TestAsyncAPIMatchesTheCode(t *testing.T) {
 	if !slices.Equal(addresses, all) {
 		t.Errorf("channel addresses %v, want the code's subjects %v", addresses, all)
 	}
-	for _, name := range []string{"command", "result", "pool_low"} {
+	for _, name := range []string{"command", "result", "pool_low", "reclaimed", "reclaim_warning"} {
 		m, ok := doc.Components.Messages[name]
 		if !ok {
 			t.Errorf("message %s is missing", name)

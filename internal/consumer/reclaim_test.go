@@ -1,13 +1,16 @@
 package consumer_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/lifecycle"
@@ -36,6 +39,7 @@ func notices[T any](w *world, subject string, n int, keep func(events.Notice[T])
 		if err := json.Unmarshal(m.Data(), &e); err != nil {
 			w.t.Fatal(err)
 		}
+		validateAgainst(w.t, strings.TrimPrefix(subject, "license.")+".schema.json", m.Data())
 		if keep(e) {
 			out = append(out, e)
 		}
@@ -199,6 +203,25 @@ func TestReclaimKeepsASeatUsedDuringTheWarning(t *testing.T) {
 	testproc.Settled(t, w.js)
 	if n := countOn(t, w.js, events.SubjectReclaimWarning); n != 1 {
 		t.Errorf("%d warnings, want 1", n)
+	}
+}
+
+// validateAgainst checks payload against a schema of docs/schema.
+func validateAgainst(t *testing.T, file string, payload []byte) {
+	t.Helper()
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	sch, err := c.Compile("../../docs/schema/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("%s does not validate against docs/schema/%s: %v", payload, file, err)
 	}
 }
 

@@ -40,3 +40,29 @@ func TestUntil(t *testing.T) {
 		})
 	}
 }
+
+func TestReclaimCommand(t *testing.T) {
+	cmd := func(typ, data string) []byte {
+		return []byte(`{"specversion":"1.0","type":"` + typ + `","source":"s","id":"i","data":{"vendor":"arcgis",` + data + `}}`)
+	}
+	for _, c := range []struct {
+		name, typ, data, err string
+	}{
+		{"whole account", events.SubjectReclaim, `"inactive_days":90,"warn_days":7,"exempt":["ceo"]`, ""},
+		{"one user, some codes", events.SubjectReclaim, `"user":"ana","licenses":["usertype:creatorUT"],"inactive_days":30`, ""},
+		{"no threshold", events.SubjectReclaim, `"warn_days":7`, "data.inactive_days must be at least 1"},
+		{"negative warning", events.SubjectReclaim, `"inactive_days":90,"warn_days":-1`, "data.warn_days must not be negative"},
+		{"threshold on an assign", events.SubjectAssign, `"user":"ana","licenses":["x"],"inactive_days":90`, "only for license.reclaim"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			payload := cmd(c.typ, c.data)
+			_, err := events.DecodeCommand(c.typ, payload)
+			if (err == nil) != (c.err == "") || (err != nil && !strings.Contains(err.Error(), c.err)) {
+				t.Fatalf("error %v, want %q", err, c.err)
+			}
+			if schemaErr := validate(schema(t, commandFile), payload); (schemaErr == nil) != (err == nil) {
+				t.Errorf("schema accepts = %v (%v), DecodeCommand accepts = %v", schemaErr == nil, schemaErr, err == nil)
+			}
+		})
+	}
+}
