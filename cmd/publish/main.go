@@ -46,6 +46,7 @@ var subcommands = map[string]subcommand{
 	"redrive":   runRedrive,
 	"pools":     runPools,
 	"schedules": runSchedules,
+	"reclaim":   runReclaim,
 }
 
 // app is what every subcommand shares: its streams and a way to reach NATS.
@@ -99,6 +100,8 @@ func usage() string {
   publish watch   [--since 24h|RFC3339] [--type failed] [--vendor V] [--user U] [--code C]
                   [--json] [--no-follow]                  (tails the audit trail, LICENSE_EVENTS)
   publish schedules [--vendor V] [--user U] [--json]      (pending releases of time-bound seats)
+  publish reclaim --vendor V --inactive 90d [--warn 7d] [--license L] [--exempt U] [--user U]
+                  [--dry-run] [--json]                    (idle seats: the report; without --dry-run, warn then release)
   publish redrive --id ID | --since 24h [--code retries_exhausted] [--force] [--wait]
 
 NATS: NATS_URL (default nats://127.0.0.1:4222, the worker's embedded server) or --server,
