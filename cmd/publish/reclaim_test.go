@@ -19,6 +19,7 @@ func TestReclaimDryRunPrintsTheReport(t *testing.T) {
 	if o.status != exitOK {
 		t.Fatalf("reclaim --dry-run: %d\n%s%s", o.status, o.stdout, o.stderr)
 	}
+	t.Logf("report:\n%s", o.stdout)
 	lines := strings.Split(o.stdout, "\n")
 	if len(lines) < 5 || !strings.HasPrefix(lines[0], "reclaim dry run uipath/") ||
 		!strings.Contains(lines[2], "singer-77") || !strings.Contains(lines[2], "idle") {
