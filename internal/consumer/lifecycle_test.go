@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"slices"
 	"testing"
 	"time"
 
@@ -397,4 +398,37 @@ func TestAnAssignThatLeavesAPoolLowIsAnnounced(t *testing.T) {
 	if e.Type != events.SubjectPoolLow || e.Data.Free != 0 || e.Data.Total != 10 {
 		t.Errorf("pool_low %+v", e)
 	}
+}
+
+// A command stream an older seatkeeper created (no license.reclaim, no
+// schedule subjects, no schedules or TTLs) is brought up to date at start,
+// and time-bound seats work on it.
+func TestAnOlderCommandStreamIsUpgraded(t *testing.T) {
+	w := newWorld(t, nil)
+	ctx := context.Background()
+	if _, err := w.js.CreateStream(ctx, jetstream.StreamConfig{
+		Name: events.CommandStream, Subjects: []string{events.SubjectAssign, events.SubjectRelease, events.SubjectList},
+		MaxAge: 7 * 24 * time.Hour, Duplicates: 2 * time.Minute,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w.startWorker()
+	st, err := w.js.Stream(ctx, events.CommandStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := st.CachedInfo().Config
+	for _, subj := range []string{events.SubjectReclaim, events.ScheduleSubjects} {
+		if !slices.Contains(cfg.Subjects, subj) {
+			t.Errorf("stream subjects %v lack %s", cfg.Subjects, subj)
+		}
+	}
+	if !cfg.AllowMsgSchedules || !cfg.AllowMsgTTL {
+		t.Errorf("stream schedules %v, TTLs %v; want both", cfg.AllowMsgSchedules, cfg.AllowMsgTTL)
+	}
+	user := uipathtest.DemoUsers[0]
+	until := time.Now().Add(2 * time.Second)
+	w.publish(assignUntil("until-up", user, time.Now(), until))
+	w.result("until-up")
+	w.expired("until-up", user, until)
 }
