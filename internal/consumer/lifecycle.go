@@ -28,6 +28,9 @@ type Lifecycle struct {
 	log *zap.Logger
 	// pools watches for pools running low; nil for none.
 	pools *PoolWatch
+	// commands is the command stream's handle, looked up once: purges and
+	// reads by subject need no fresh stream info.
+	commands atomic.Pointer[jetstream.Stream]
 	// vendors and ledger serve license.reclaim.
 	vendors handlers.Vendors
 	ledger  jetstream.KeyValue
@@ -93,6 +96,19 @@ func canSchedule(cfg jetstream.StreamConfig) bool {
 	return cfg.AllowMsgSchedules && cfg.AllowMsgTTL && slices.Contains(cfg.Subjects, events.ScheduleSubjects)
 }
 
+// stream returns the command stream's handle.
+func (lc *Lifecycle) stream(ctx context.Context) (jetstream.Stream, error) {
+	if st := lc.commands.Load(); st != nil {
+		return *st, nil
+	}
+	st, err := lc.js.Stream(ctx, events.CommandStream)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", events.CommandStream, err)
+	}
+	lc.commands.Store(&st)
+	return st, nil
+}
+
 // admit refuses, before anything is assigned, a command that needs
 // scheduling when the stream cannot schedule.
 func (lc *Lifecycle) admit(cmd events.Command) error {
@@ -146,9 +162,9 @@ func (lc *Lifecycle) after(ctx context.Context, d handlers.Delivery, r handlers.
 func (lc *Lifecycle) expiries(ctx context.Context, cmd events.Command, from lifecycle.Stamp, res events.Result) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	st, err := lc.js.Stream(ctx, events.CommandStream)
+	st, err := lc.stream(ctx)
 	if err != nil {
-		return fmt.Errorf("stream %s: %w", events.CommandStream, err)
+		return err
 	}
 	for _, e := range lifecycle.Expiries(cmd, res, from) {
 		if err := retrying(ctx, func() error { return lc.schedule(ctx, st, e) }); err != nil {

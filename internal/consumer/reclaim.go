@@ -161,7 +161,7 @@ func (lc *Lifecycle) ledgerUsers(ctx context.Context, vendor, account string) ([
 // pendingRecheck returns when the seat's scheduled re-check is due; zero
 // when none is pending.
 func (lc *Lifecycle) pendingRecheck(ctx context.Context, seat lifecycle.Seat) (time.Time, error) {
-	st, err := lc.js.Stream(ctx, events.CommandStream)
+	st, err := lc.stream(ctx)
 	if err != nil {
 		return time.Time{}, err
 	}
