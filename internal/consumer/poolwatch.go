@@ -22,7 +22,9 @@ import (
 
 // PoolWatch announces pools running low: after assigns and releases it
 // reads the account's pools from the vendor (at most one read at a time per
-// account; changes meanwhile cause one more read after it) and publishes
+// account, and reads at least Interval apart, so that a batch of a
+// thousand assigns costs a few reads of the vendor's rate budget, not a
+// thousand; changes meanwhile cause one more read after it) and publishes
 // one license.pool_low per crossing. Which pools are low is kept in the
 // pools bucket, so replicas and restarts agree on what was announced.
 type PoolWatch struct {
@@ -32,6 +34,9 @@ type PoolWatch struct {
 	threshold float64
 	log       *zap.Logger
 	ctx       context.Context
+	// Interval is the least time between two reads of one account's
+	// pools.
+	Interval time.Duration
 
 	mu      sync.Mutex
 	running map[string]bool // vendor\x00account: a read is under way
@@ -85,9 +90,11 @@ func (pw *PoolWatch) touch(vendor, account string) {
 
 func (pw *PoolWatch) readLoop(key, vendor, account string) {
 	for {
+		next := time.Now().Add(pw.Interval)
 		if err := pw.read(vendor, account); err != nil && pw.ctx.Err() == nil {
 			pw.log.Warn("read pools to watch for running low", zap.String("vendor", vendor), zap.Error(err))
 		}
+		sleep(pw.ctx, time.Until(next))
 		pw.mu.Lock()
 		if !pw.again[key] || pw.ctx.Err() != nil {
 			delete(pw.running, key)

@@ -30,7 +30,10 @@ type ServiceOptions struct {
 	// PoolLow announces a pool running low (license.pool_low) when less
 	// than this fraction of its seats is free; 0 turns it off.
 	PoolLow float64
-	Logger  *zap.Logger
+	// PoolLowInterval is the least time between two reads of one
+	// account's pools for PoolLow.
+	PoolLowInterval time.Duration
+	Logger          *zap.Logger
 	// Observer receives the handler's and the loop's observations; nil for
 	// none.
 	Observer interface {
@@ -82,6 +85,7 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 	var pools *PoolWatch
 	if o.PoolLow > 0 {
 		pools = NewPoolWatch(ctx, o.Vendors, res.Pools, js, o.PoolLow, o.Logger)
+		pools.Interval = o.PoolLowInterval
 	}
 	lc := NewLifecycle(js, res.Unschedulable, pools, o.Logger)
 	lc.vendors, lc.ledger = o.Vendors, res.Ledger
