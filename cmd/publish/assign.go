@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/handlers"
 )
 
 // stringList is a repeatable flag.
@@ -33,6 +34,7 @@ type commandFlags struct {
 	user     string
 	licenses stringList
 	id       string
+	at       string
 	source   string
 	reason   string
 	dryRun   bool
@@ -50,6 +52,7 @@ func newCommandFlags(verb string, stderr io.Writer) *commandFlags {
 	f.fs.StringVar(&f.account, "account", "", "vendor account (default: the worker's configured account)")
 	f.fs.StringVar(&f.user, "user", "", "the vendor's user id")
 	f.fs.StringVar(&f.id, "id", "", "command id, the idempotency key (default: a new random id)")
+	f.fs.StringVar(&f.at, "time", "", "when the fact happened, for back-dated HR facts: RFC 3339 or a date (default: now; never in the future)")
 	f.fs.StringVar(&f.source, "source", defaultSource(), "CloudEvents source")
 	f.fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "how long --wait waits")
 	f.fs.BoolVar(&f.json, "json", false, "print the result as one CloudEvents JSON line")
@@ -89,12 +92,23 @@ func (f *commandFlags) command(typ string) (events.Command, error) {
 	if f.id == "" {
 		f.id = newID()
 	}
-	now := time.Now()
-	until, err := parseUntil(f.until, now)
+	now, at := time.Now(), time.Now()
+	if f.at != "" {
+		var err error
+		if at, err = parseTime(f.at); err != nil {
+			return events.Command{}, err
+		}
+	}
+	// The worker refuses a time this far ahead; refuse it before it is
+	// published (a mistyped year).
+	if verr := events.CheckTime(at, now, handlers.DefaultMaxClockSkew); verr != nil {
+		return events.Command{}, verr
+	}
+	until, err := parseUntil(f.until, at)
 	if err != nil {
 		return events.Command{}, err
 	}
-	cmd := events.NewCommand(typ, f.source, f.id, now, events.CommandData{
+	cmd := events.NewCommand(typ, f.source, f.id, at, events.CommandData{
 		Vendor: f.vendor, Account: f.account, User: f.user, Licenses: f.licenses,
 		Reason: f.reason, DryRun: f.dryRun, Until: until,
 	})
@@ -134,6 +148,7 @@ func (a *app) sendCommand(ctx context.Context, typ string, args []string) int {
 	if typ == events.SubjectList {
 		f.wait = true
 	}
+	idGiven := f.id != "" // a new random id cannot have been used
 	cmd, err := f.command(typ)
 	if err != nil {
 		return a.usagef("%s: %v", verb, err)
@@ -144,6 +159,14 @@ func (a *app) sendCommand(ctx context.Context, typ string, args []string) int {
 		return exitFailed
 	}
 	defer c.close()
+	if idGiven {
+		if err := c.checkID(ctx, cmd); errors.Is(err, errIDReused) {
+			return a.usagef("%s: %v", verb, err)
+		} else if err != nil {
+			fmt.Fprintf(a.stderr, "publish: %v\n", err)
+			return exitFailed
+		}
+	}
 	if !f.wait {
 		ack, err := c.publish(ctx, cmd)
 		if err != nil {

@@ -15,7 +15,7 @@ import (
 
 // Config is the worker's own configuration (prefix SEATKEEPER_).
 type Config struct {
-	Concurrency      int           `envconfig:"CONCURRENCY" default:"32"`
+	Concurrency      int           `envconfig:"CONCURRENCY" default:"256"`
 	DataDir          string        `envconfig:"DATA_DIR" default:"./data"`
 	EmbeddedListen   string        `envconfig:"EMBEDDED_LISTEN" default:"127.0.0.1:4222"`
 	EmbeddedSync     string        `envconfig:"EMBEDDED_SYNC" default:"always"`
@@ -31,6 +31,7 @@ type Config struct {
 	EventMaxAge      time.Duration `envconfig:"EVENT_MAX_AGE" default:"8760h"`
 	DedupTTL         time.Duration `envconfig:"DEDUP_TTL" default:"720h"`
 	AckWait          time.Duration `envconfig:"ACK_WAIT" default:"30s"`
+	MaxClockSkew     time.Duration `envconfig:"MAX_CLOCK_SKEW" default:"5m"`
 	RetryInProcess   time.Duration `envconfig:"RETRY_IN_PROCESS" default:"20s"`
 	RetryBudget      time.Duration `envconfig:"RETRY_BUDGET" default:"24h"`
 	PoolRefresh      time.Duration `envconfig:"POOL_REFRESH" default:"5m"`
@@ -71,7 +72,7 @@ func (c Config) Validate() error {
 		"SEATKEEPER_SHUTDOWN_TIMEOUT": c.ShutdownTimeout, "SEATKEEPER_COMMAND_MAX_AGE": c.CommandMaxAge,
 		"SEATKEEPER_EVENT_MAX_AGE": c.EventMaxAge, "SEATKEEPER_DEDUP_TTL": c.DedupTTL,
 		"SEATKEEPER_ACK_WAIT": c.AckWait, "SEATKEEPER_RETRY_IN_PROCESS": c.RetryInProcess,
-		"SEATKEEPER_RETRY_BUDGET": c.RetryBudget,
+		"SEATKEEPER_RETRY_BUDGET": c.RetryBudget, "SEATKEEPER_MAX_CLOCK_SKEW": c.MaxClockSkew,
 	} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive", name))

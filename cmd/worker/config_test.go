@@ -40,7 +40,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	got.WorkerID = ""
 	want := Config{
-		Concurrency:      32,
+		Concurrency:      256,
 		DataDir:          "./data",
 		EmbeddedListen:   "127.0.0.1:4222",
 		EmbeddedSync:     "always",
@@ -52,6 +52,7 @@ func TestConfigDefaults(t *testing.T) {
 		EventMaxAge:      365 * 24 * time.Hour,
 		DedupTTL:         30 * 24 * time.Hour,
 		AckWait:          30 * time.Second,
+		MaxClockSkew:     5 * time.Minute,
 		RetryInProcess:   20 * time.Second,
 		RetryBudget:      24 * time.Hour,
 		PoolRefresh:      5 * time.Minute,
@@ -92,10 +93,11 @@ func TestConfigLoadRejectsInvalid(t *testing.T) {
 
 func validConfig() Config {
 	return Config{
-		Concurrency: 32, EmbeddedSync: "always", LogLevel: "info", Replicas: 1,
+		Concurrency: 256, EmbeddedSync: "always", LogLevel: "info", Replicas: 1,
 		ShutdownTimeout: 25 * time.Second, CommandMaxAge: 168 * time.Hour, EventMaxAge: 8760 * time.Hour,
 		DedupTTL: 720 * time.Hour, AckWait: 30 * time.Second, RetryInProcess: 20 * time.Second,
 		RetryBudget: 24 * time.Hour, BreakerThreshold: 5, BreakerCooldown: 30 * time.Second,
+		MaxClockSkew: 5 * time.Minute,
 	}
 }
 

@@ -112,7 +112,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	svc, err := consumer.Start(ctx, consumer.ServiceOptions{
 		Conn: nc, Settings: settings, Vendors: vendorReg, Policy: policy,
 		Owner: cfg.WorkerID, Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownTimeout,
-		Logger: log, Observer: m, PoolLow: cfg.PoolLow, PoolLowInterval: 10 * time.Second,
+		MaxClockSkew: cfg.MaxClockSkew,
+		Logger:       log, Observer: m, PoolLow: cfg.PoolLow, PoolLowInterval: 10 * time.Second,
 	})
 	if err != nil {
 		return err

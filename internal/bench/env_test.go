@@ -341,3 +341,36 @@ func connectJS(b *testing.B, nc *nats.Conn) (*nats.Conn, jetstream.JetStream) {
 	}
 	return nc, js
 }
+
+// jsCount is what a worker has asked of JetStream so far.
+type jsCount struct {
+	// writes are the messages stored in the buckets' streams and
+	// LICENSE_EVENTS: each is one stream write (one fsync under sync
+	// always). Read from the streams' last sequences.
+	writes uint64
+	// requests are the messages the worker's connection sent: API
+	// requests (bucket reads and writes), publishes, acks, pulls.
+	requests uint64
+}
+
+// countJS reads the counters of jsCount; nc is the worker's connection.
+func countJS(b *testing.B, js jetstream.JetStream, nc *nats.Conn) jsCount {
+	b.Helper()
+	var c jsCount
+	for _, name := range []string{"KV_" + events.CommandBucket, "KV_" + events.LedgerBucket, events.EventStream} {
+		s, err := js.Stream(context.Background(), name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.writes += s.CachedInfo().State.LastSeq
+	}
+	c.requests = nc.Stats().OutMsgs
+	return c
+}
+
+// reportJS reports the JetStream writes and requests per command between
+// two counts.
+func reportJS(b *testing.B, before, after jsCount, n int) {
+	b.ReportMetric(float64(after.writes-before.writes)/float64(n), "js-writes/cmd")
+	b.ReportMetric(float64(after.requests-before.requests)/float64(n), "js-requests/cmd")
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/natstest"
+	"github.com/seatkeeper/seatkeeper/internal/testproc"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath"
 )
@@ -190,11 +191,13 @@ func queueCommands(b *testing.B, mode syncMode, n int, prefix string) queued {
 func benchPipeline(b *testing.B, mode syncMode, n int) {
 	var rate, allocs float64
 	var peak uint64
+	var before, after jsCount
 	for range b.N {
 		b.StopTimer()
 		q := queueCommands(b, mode, n, "pipe")
 		wnc := natstest.Connect(b, q.srv.ClientURL())
 		got := watchResults(b, q.nc, n)
+		before = countJS(b, q.js, wnc)
 		b.StartTimer()
 		heap := sampleHeap()
 		m0, start := mallocs(), time.Now()
@@ -204,7 +207,12 @@ func benchPipeline(b *testing.B, mode syncMode, n int) {
 		allocs = float64(mallocs()-m0) / float64(n)
 		peak = heap.Stop()
 		rate = float64(n) / elapsed.Seconds()
+		b.StopTimer()
+		testproc.Settled(b, q.js)
+		after = countJS(b, q.js, wnc)
+		b.StartTimer()
 	}
+	reportJS(b, before, after, n)
 	b.ReportMetric(rate, "cmds/s")
 	b.ReportMetric(allocs, "allocs/cmd")
 	b.ReportMetric(float64(peak)/mib, "peak-heap-MiB")

@@ -1,11 +1,14 @@
 package consumer_test
 
 import (
+	"context"
+	"math"
 	"testing"
 	"time"
 
 	"github.com/seatkeeper/seatkeeper/internal/consumer"
 	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/testproc"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
 )
 
@@ -26,12 +29,22 @@ func TestOneVendorsBacklogDoesNotStarveAnother(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,550 commands")
 	}
+	t.Run("defaults", func(t *testing.T) { backlog(t, withDefaults) })
+	// A window of 256 holds few of the backlog: the rest is put off.
+	t.Run("concurrency 32", func(t *testing.T) {
+		backlog(t, withDefaults, func(c *envConfig) {
+			c.so.Concurrency, c.so.Settings = 32, consumer.DefaultSettings(32)
+		})
+	})
+}
+
+func backlog(t *testing.T, opts ...envOption) {
 	fx := fixtures(t, nil)
 	down, up := fx[0], fx[1]
 	down.setSeats(2000)
 	reg := vendors.NewRegistry(vendors.NewBreaker(down.vendor, vendors.BreakerConfig{}, nil),
 		vendors.NewBreaker(up.vendor, vendors.BreakerConfig{}, nil))
-	e := newEnv(t, withVendors(reg), withDefaults, startLater)
+	e := newEnv(t, append(opts, withVendors(reg), startLater)...)
 	down.failAll()
 	downIDs := assignAll(e, []*fixture{down}, 1500, "backlog")[down.name]
 	upIDs := assignAll(e, []*fixture{up}, 50, "behind")[up.name]
@@ -51,6 +64,11 @@ func TestOneVendorsBacklogDoesNotStarveAnother(t *testing.T) {
 	if took > time.Minute {
 		t.Errorf("the other vendor's 50 commands took %s behind the backlog, want under a minute", took)
 	}
+	// Waiting out their deferrals, the backlog's commands hold no
+	// ack-pending slot.
+	testproc.Eventually(t, "the backlog to leave the ack-pending set", func() bool {
+		return ackPending(t, e) < 100
+	})
 	down.recover()
 	for _, id := range downIDs {
 		if r := e.result(id); r.Type != events.SubjectAssigned {
@@ -61,4 +79,19 @@ func TestOneVendorsBacklogDoesNotStarveAnother(t *testing.T) {
 	dups, lost := duplicatesAndLost(t, e, append(downIDs, upIDs...))
 	t.Logf("scenario=backlog down=%d behind=%d behind_done_in=%s duplicates=%d lost=%d",
 		len(downIDs), len(upIDs), took.Round(100*time.Millisecond), dups, lost)
+}
+
+// ackPending returns the worker consumer's delivered but unacked commands
+// (MaxInt when it cannot tell).
+func ackPending(t *testing.T, e *env) int {
+	t.Helper()
+	cons, err := e.js.Consumer(context.Background(), events.CommandStream, events.WorkerConsumer)
+	if err != nil {
+		return math.MaxInt
+	}
+	info, err := cons.Info(context.Background())
+	if err != nil {
+		return math.MaxInt
+	}
+	return info.NumAckPending
 }

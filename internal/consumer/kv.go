@@ -43,3 +43,12 @@ func (s KVStore) Update(ctx context.Context, key string, value []byte, rev uint6
 	}
 	return n, err
 }
+
+// Delete implements handlers.Store.
+func (s KVStore) Delete(ctx context.Context, key string, rev uint64) error {
+	err := s.KV.Delete(ctx, key, jetstream.LastRevision(rev))
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return handlers.ErrConflict
+	}
+	return err
+}

@@ -15,7 +15,7 @@ import (
 	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
 )
 
-// A worker whose vendor calls outlast its claim's lease keeps the claim
+// A worker whose vendor calls outlast its hold's lease keeps the hold
 // alive, so a second replica given the same command meanwhile is told it is
 // busy instead of running it too; once the first finishes, the second
 // replays its result.
@@ -38,8 +38,9 @@ func TestLongRunningCommandKeepsItsClaim(t *testing.T) {
 	a, b := replica("replica-a"), replica("replica-b")
 	d := handlers.Delivery{Command: command(events.SubjectAssign, "long-1", user1, "ATTUNU"), Seq: 1, Published: time.Now()}
 
-	key := handlers.CommandKey("long-1")
-	watch, err := res.Commands.Watch(ctx, key, jetstream.UpdatesOnly())
+	// The command's hold on its user is its claim.
+	key := handlers.LedgerKey("uipath", account, user1)
+	watch, err := res.Ledger.Watch(ctx, key, jetstream.UpdatesOnly())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,8 +54,8 @@ func TestLongRunningCommandKeepsItsClaim(t *testing.T) {
 		r, err := a.Handle(ctx, d)
 		first <- outcome{r, err}
 	}()
-	// The claim is created, then renewed by A's lease keeper; wait for a
-	// renewal and for the claim's first lease to have run out.
+	// The hold is written, then renewed by A's lease keeper; wait for a
+	// renewal and for the hold's first lease to have run out.
 	var claimedAt time.Time
 	for renewals := 0; renewals < 2; {
 		select {
@@ -67,7 +68,7 @@ func TestLongRunningCommandKeepsItsClaim(t *testing.T) {
 			}
 			renewals++
 		case <-time.After(30 * time.Second):
-			t.Fatal("the claim was never renewed")
+			t.Fatal("the hold was never renewed")
 		}
 	}
 	if wait := time.Until(claimedAt.Add(time.Second)); wait > 0 {
@@ -76,7 +77,7 @@ func TestLongRunningCommandKeepsItsClaim(t *testing.T) {
 	_, err = b.Handle(ctx, d)
 	var busy *handlers.BusyError
 	if !errors.As(err, &busy) {
-		t.Fatalf("replica B, with A's claim renewed past its first lease: err = %v, want BusyError", err)
+		t.Fatalf("replica B, with A's hold renewed past its first lease: err = %v, want BusyError", err)
 	}
 	got := <-first
 	if got.err != nil {

@@ -80,6 +80,27 @@ func (l *Loop) publish(ctx context.Context, r handlers.Reply) error {
 	return fmt.Errorf("%w to %s within %s: %w", errResultNotPublished, events.EventStream, resultPublishBound, last)
 }
 
+// notStored names no stream: a message that expects it is refused by every
+// stream and reaches only core subscribers.
+const notStored = "seatkeeper-replay-not-stored"
+
+// announce sends a result that is already in the result stream to the
+// subscribers of its subject only: it expects a stream that does not
+// exist, so LICENSE_EVENTS refuses to store a second copy.
+func (l *Loop) announce(r handlers.Reply) {
+	msg := &nats.Msg{
+		Subject: r.Subject,
+		Data:    r.Payload,
+		Header: nats.Header{
+			events.HeaderContentType:       []string{events.ContentType},
+			jetstream.ExpectedStreamHeader: []string{notStored},
+		},
+	}
+	if err := l.opts.JS.Conn().PublishMsg(msg); err != nil {
+		l.log.Warn("announce replayed result", zap.String("result_id", r.ID), zap.Error(err))
+	}
+}
+
 // Reasons a result could not be published, as metrics and readiness name
 // them.
 const (

@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -59,7 +60,8 @@ func (l *Loop) dispatch(msg jetstream.Msg) {
 		go l.reject(j)
 		return
 	}
-	vendor, key := j.cmd.Data.Vendor, j.cmd.LaneKey()
+	// One lane per seat holder, however the command spells the user.
+	vendor, key := j.cmd.Data.Vendor, l.opts.Handler.LaneKey(j.cmd)
 	final := l.lastDelivery(meta)
 	l.mu.Lock()
 	if l.stopping {
@@ -145,15 +147,27 @@ func (l *Loop) scheduleLocked() {
 	}
 }
 
-// run processes one command of a lane, then lets the lane's next one (or
-// another lane) have the slot.
+// run processes one command of a lane. The running slot is given up as
+// soon as the handler returns: publishing the result and acking are
+// JetStream round trips, and a slot held through them is a vendor
+// connection left idle. The lane stays busy until the command is settled,
+// so one user's results are published in order.
 func (l *Loop) run(ln *lane, j *job) {
-	l.process(j)
+	var once sync.Once
+	free := func() {
+		once.Do(func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.vendors[ln.vendor].running--
+			l.running--
+			l.scheduleLocked()
+		})
+	}
+	l.process(j, free)
+	free()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	ln.busy = false
-	l.vendors[ln.vendor].running--
-	l.running--
 	if len(ln.queue) == 0 {
 		delete(l.lanes, ln.key)
 	}

@@ -25,7 +25,10 @@ type ServiceOptions struct {
 	Concurrency int
 	// Window is how many commands the worker holds at once; 0 means
 	// 8 × Concurrency (see Loop).
-	Window          int
+	Window int
+	// MaxClockSkew is how far ahead of the worker's clock a command's time
+	// may be (handlers.Options.MaxClockSkew).
+	MaxClockSkew    time.Duration
 	ShutdownTimeout time.Duration
 	// PoolLow announces a pool running low (license.pool_low) when less
 	// than this fraction of its seats is free; 0 turns it off.
@@ -73,14 +76,15 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 		hobs, lobs = o.Observer, o.Observer
 	}
 	h := handlers.New(handlers.Options{
-		Store:    KVStore{KV: res.Commands},
-		Ledger:   KVStore{KV: res.Ledger},
-		Vendors:  o.Vendors,
-		Policy:   o.Policy,
-		Owner:    o.Owner,
-		Lease:    o.Settings.AckWait,
-		Observer: hobs,
-		Logger:   o.Logger,
+		Store:        KVStore{KV: res.Commands},
+		Ledger:       KVStore{KV: res.Ledger},
+		Vendors:      o.Vendors,
+		Policy:       o.Policy,
+		Owner:        o.Owner,
+		Lease:        o.Settings.AckWait,
+		MaxClockSkew: o.MaxClockSkew,
+		Observer:     hobs,
+		Logger:       o.Logger,
 	})
 	var pools *PoolWatch
 	if o.PoolLow > 0 {

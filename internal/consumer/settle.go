@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,11 +15,11 @@ import (
 )
 
 // process runs one command through the handler, publishes its result and
-// settles the message.
-func (l *Loop) process(j *job) {
+// settles the message. handled is called once the handler has returned.
+func (l *Loop) process(j *job, handled func()) {
 	final := l.lastDelivery(j.meta)
 	d := handlers.Delivery{Command: j.cmd, Seq: j.seq(), Published: j.published(), Final: final}
-	reply, err := l.attempt(j, d)
+	reply, err := l.attempt(j, d, handled)
 	// JetStream will not deliver a command again after its last delivery
 	// (an operator set a finite MaxDeliver): whatever would hand it back (a
 	// store outage, a busy user, a lost claim, a result that could not be
@@ -27,26 +28,43 @@ func (l *Loop) process(j *job) {
 		if !sleep(l.work, max(decide(err, time.Now()).delay, 100*time.Millisecond)) {
 			break
 		}
-		reply, err = l.attempt(j, d)
+		reply, err = l.attempt(j, d, func() {})
 	}
 	l.settle(j, reply, err)
 }
 
 // attempt handles one try of a command and publishes its result.
-func (l *Loop) attempt(j *job, d handlers.Delivery) (handlers.Reply, error) {
+func (l *Loop) attempt(j *job, d handlers.Delivery, handled func()) (handlers.Reply, error) {
 	reply, err := l.handle(j, d)
+	handled()
 	var panicked *panicError
 	if errors.As(err, &panicked) {
 		l.opts.Observer.ObserveCommand(j.cmd.Type, j.cmd.Data.Vendor, events.CodeInternalError, time.Since(j.start))
 		reply, err = internalFailure(j)
 	}
-	if err == nil {
-		err = l.opts.Lifecycle.after(l.work, d, reply)
+	if err != nil {
+		return reply, err
 	}
-	if err == nil {
-		err = l.publish(l.work, reply)
+	if err = l.opts.Lifecycle.after(l.work, d, reply); err != nil {
+		return reply, err
 	}
-	return reply, err
+	if reply.Published {
+		// A replay of a result already in the stream adds no copy; a
+		// client waiting for it (publish --wait) still hears it.
+		l.announce(reply)
+		return reply, nil
+	}
+	if err = l.publish(l.work, reply); err != nil {
+		return reply, err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(l.work), 5*time.Second)
+	defer cancel()
+	if merr := l.opts.Handler.MarkPublished(ctx, reply); merr != nil {
+		// The result is stored; only a replay past the duplicate window
+		// would add a copy.
+		l.log.Warn("mark result published", zap.String("command_id", j.cmd.ID), zap.Error(merr))
+	}
+	return reply, nil
 }
 
 // internalFailure is the result of a command whose handling panicked

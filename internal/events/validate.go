@@ -327,3 +327,14 @@ func jsonKind(kind string) string {
 	}
 	return kind
 }
+
+// CheckTime refuses a command time more than maxSkew ahead of now (the
+// worker's clock): a command's time orders it among the commands for its
+// seats, so a mistyped year would otherwise freeze them for decades.
+func CheckTime(at, now time.Time, maxSkew time.Duration) *ValidationError {
+	if at.IsZero() || maxSkew <= 0 || !at.After(now.Add(maxSkew)) {
+		return nil
+	}
+	return invalid("time %s is %s ahead of the worker's clock, more than the %s allowed: a command's time is when its fact happened, never in the future",
+		at.UTC().Format(time.RFC3339), at.Sub(now).Round(time.Second), maxSkew)
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -26,6 +27,22 @@ type Observer interface {
 	ObservePools(vendor, account string, pools []events.Pool)
 }
 
+// Clock tells the time. Leases are judged on its readings, which must
+// carry this host's monotonic clock (time.Now's do).
+type Clock interface {
+	Now() time.Time
+	// Tick returns a channel that ticks every d, and its stop function.
+	Tick(d time.Duration) (<-chan time.Time, func())
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+func (systemClock) Tick(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTicker(d)
+	return t.C, t.Stop
+}
+
 // Delivery is one delivery of a validated command.
 type Delivery struct {
 	Command events.Command
@@ -44,40 +61,61 @@ type Reply struct {
 	ID       string
 	Payload  []byte
 	Replayed bool
+	// Published: the stored result is already in the result stream; a
+	// replay need not publish it again (see MarkPublished).
+	Published bool
+	stored    *storedRecord
 }
 
-// BusyError says another worker holds a live claim on the command; try again
-// after Until.
+// BusyError says another command holds the command's user (or another
+// worker the command itself); try again after Until.
 type BusyError struct {
 	Owner string
 	Until time.Time
 }
 
 func (e *BusyError) Error() string {
-	return fmt.Sprintf("command claimed by %s until %s", e.Owner, e.Until.Format(time.RFC3339Nano))
+	return fmt.Sprintf("user held by %s until %s", e.Owner, e.Until.Format(time.RFC3339Nano))
 }
+
+// DefaultMaxClockSkew is how far ahead of the worker's clock a command's
+// time may be when Options.MaxClockSkew is unset.
+const DefaultMaxClockSkew = 5 * time.Minute
 
 // Options configure a Handler.
 type Options struct {
+	// Store is the idempotency bucket.
 	Store Store
-	// Ledger is the ledger bucket; nil turns off ordering across replicas
-	// (commands for one user are still ordered within this worker).
+	// Ledger is the ledger bucket; nil turns off ordering and exclusion
+	// across replicas (commands for one user are still ordered within this
+	// worker).
 	Ledger  Store
 	Vendors Vendors
 	Policy  vendors.RetryPolicy
-	// Owner names this worker in claims; it must differ between replicas.
+	// Owner names this worker in holds; it must differ between replicas.
 	Owner string
-	// Lease is how long a claim stays ours without renewal; it is renewed
-	// every Lease/3 while the command is worked on.
-	Lease    time.Duration
+	// Lease is how long a hold stays ours without renewal, as the other
+	// replicas judge it; it is renewed every Lease/3 while its command runs.
+	Lease time.Duration
+	// MaxClockSkew is how far ahead of this worker's clock a command's time
+	// may be; 0 means DefaultMaxClockSkew.
+	MaxClockSkew time.Duration
+	// Clock is the system clock unless a test gives its own.
+	Clock    Clock
 	Observer Observer
 	Logger   *zap.Logger
 }
 
 // Handler processes commands.
 type Handler struct {
-	opts Options
-	now  func() time.Time
+	opts  Options
+	clock Clock
+
+	mu   sync.Mutex
+	seen map[string]sighting // other workers' holds, by ledger key
+	// finished are the commands this worker finished whose holds it left
+	// in place, by ledger key.
+	finished map[string]finishedHold
 }
 
 // New returns a Handler.
@@ -85,208 +123,130 @@ func New(opts Options) *Handler {
 	if opts.Lease <= 0 {
 		opts.Lease = 30 * time.Second
 	}
+	if opts.MaxClockSkew <= 0 {
+		opts.MaxClockSkew = DefaultMaxClockSkew
+	}
+	if opts.Clock == nil {
+		opts.Clock = systemClock{}
+	}
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
 	if opts.Observer == nil {
 		opts.Observer = nopObserver{}
 	}
-	return &Handler{opts: opts, now: time.Now}
+	return &Handler{opts: opts, clock: opts.Clock, seen: make(map[string]sighting), finished: make(map[string]finishedHold)}
 }
 
-// storeTimeout bounds the final writes to the idempotency bucket.
+// storeTimeout bounds the final writes to the buckets.
 const storeTimeout = 5 * time.Second
+
+// bookkeeping returns the context of the final writes: they must happen
+// even when ctx has just ended (a shutdown deadline), or the next worker
+// would find a command half recorded.
+func bookkeeping(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+}
+
+// task is one delivery of a command being handled.
+type task struct {
+	d   Delivery
+	cmd events.Command // the account resolved
+	v   vendors.Vendor
+	// holder is the command's seat holder; own its place in the order.
+	holder Holder
+	own    mark
+	digest string
+	rec    record // the stored record, if any
+	recRev uint64
+	start  time.Time
+}
 
 // Handle processes one delivery of a command. It returns the result to
 // publish, or an error: a *vendors.Deferral or *BusyError (try again later),
-// or a store failure.
+// ErrClaimLost, or a store failure.
 func (h *Handler) Handle(ctx context.Context, d Delivery) (Reply, error) {
-	start := h.now()
-	cmd := d.Command
-	c, err := h.claim(ctx, cmd.ID)
-	if err != nil {
-		return Reply{}, err
+	t := &task{d: d, start: h.clock.Now()}
+	if verr := events.CheckTime(d.Command.Time, t.start, h.opts.MaxClockSkew); verr != nil {
+		// Not stored: the id stays free for the command sent again with
+		// its true time.
+		h.opts.Observer.ObserveCommand(d.Command.Type, d.Command.Data.Vendor, verr.Code, 0)
+		return Reject(d.Command, d.Seq, "", verr, t.start)
 	}
-	if c.rec.State == stateDone {
-		h.opts.Observer.ObserveCommand(cmd.Type, cmd.Data.Vendor, "replayed", h.now().Sub(start))
-		return Reply{Subject: c.rec.Subject, ID: events.ResultID(cmd.ID), Payload: c.rec.Result, Replayed: true}, nil
+	v, resolveErr := h.resolve(&d.Command)
+	t.cmd, t.digest = d.Command, Digest(d.Command)
+	rec, rev, err := readRecord(ctx, h.opts.Store, t.cmd.ID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Reply{}, fmt.Errorf("read record of %s: %w", t.cmd.ID, err)
 	}
-
-	workCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	renewed := make(chan error, 1)
-	go func() { renewed <- c.keepAlive(workCtx, h, stop) }()
-
-	res, attempts, err := h.execute(workCtx, d, c)
-	res.Data.Attempts = c.rec.Attempts + attempts
-	res.Data.DurationMS = h.now().Sub(start).Milliseconds()
-
-	stop()
-	if lost := <-renewed; lost != nil {
-		return Reply{}, lost
+	t.rec, t.recRev = rec, rev
+	if rec.Digest != "" && rec.Digest != t.digest {
+		return h.conflict(t)
 	}
-	// The bookkeeping below must happen even when ctx has just ended (a
-	// shutdown deadline): a claim left behind would make the next worker
-	// wait out its lease.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
-	defer cancel()
-	if err != nil {
-		// Deferred, or the user is busy with another command: let the next
-		// delivery, on any replica, start at once.
-		c.rec.Attempts += attempts
-		c.release(ctx, h)
-		h.opts.Observer.ObserveCommand(cmd.Type, cmd.Data.Vendor, "deferred", h.now().Sub(start))
-		return Reply{}, err
+	if rec.State == stateDone {
+		return h.replay(t, rec), nil
 	}
-	return h.finish(ctx, c, res, start)
+	if t.rec.FirstAttempt.IsZero() {
+		t.rec.FirstAttempt = t.start
+	}
+	if resolveErr != nil {
+		bctx, cancel := bookkeeping(ctx)
+		defer cancel()
+		return h.finish(bctx, t, h.failure(t.cmd, d.Seq, resolveErr, 0))
+	}
+	t.v, t.holder, t.own = v, canonical(t.cmd), mark{Time: commandTime(d), Seq: d.Seq, Command: t.cmd.ID}
+	return h.work(ctx, t)
 }
 
-// execute resolves the vendor and runs the command with retries, holding
-// the user in the ledger while it changes anything. Permanent failures come
-// back as a failed result, not as an error; the errors are a
-// *vendors.Deferral, a *BusyError or a store failure.
-func (h *Handler) execute(ctx context.Context, d Delivery, c *claim) (events.Result, int, error) {
-	cmd := d.Command
+// resolve finds the command's vendor and fills in its default account.
+func (h *Handler) resolve(cmd *events.Command) (vendors.Vendor, error) {
 	v, err := h.opts.Vendors.Get(cmd.Data.Vendor)
 	if err != nil {
-		return h.failure(cmd, d.Seq, err, 0), 0, nil
+		return nil, err
 	}
 	if cmd.Data.Account == "" {
 		cmd.Data.Account = v.DefaultAccount()
 		if cmd.Data.Account == "" {
-			err := vendors.Errorf(vendors.ErrUnknownAccount, cmd.Data.Vendor, 0,
+			return nil, vendors.Errorf(vendors.ErrUnknownAccount, cmd.Data.Vendor, 0,
 				"the command names no account and %s has no default account configured", cmd.Data.Vendor)
-			return h.failure(cmd, d.Seq, err, 0), 0, nil
 		}
 	}
-	at := commandTime(d)
-	var lock *userLock
-	if h.opts.Ledger != nil && cmd.Type != events.SubjectList && !cmd.Data.DryRun {
-		l, skip, err := h.lockUser(ctx, cmd, at)
-		if err != nil {
-			return events.Result{}, 0, err
-		}
-		if skip {
-			return h.retry(ctx, v, cmd, d, c.rec.FirstAttempt, superseded)
-		}
-		lock = l
-		c.holdUser(l)
-	}
-	res, attempts, err := h.retry(ctx, v, cmd, d, c.rec.FirstAttempt, nil)
-	if lock != nil {
-		c.holdUser(nil)
-		var applied []events.LicenseResult
-		if err == nil && res.Data.Error == nil {
-			applied = res.Data.Licenses
-		}
-		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
-		if uerr := lock.unlock(uctx, h, cmd, at, applied); uerr != nil {
-			h.opts.Logger.Warn("release user in ledger failed; it frees when its lease ends",
-				zap.String("command_id", cmd.ID), zap.Error(uerr))
-		}
-		cancel()
-	}
-	return res, attempts, err
+	return v, nil
 }
 
-// retry runs cmd at v with the retry policy. With skipped set, the command
-// is not applied: the vendor is only read for what the user holds, and
-// skipped builds the licenses part of the result.
-func (h *Handler) retry(ctx context.Context, v vendors.Vendor, cmd events.Command, d Delivery, firstAttempt time.Time,
-	skipped func(events.Command) events.ResultData) (events.Result, int, error) {
-	var data events.ResultData
-	attempts, err := h.opts.Policy.Retry(ctx, firstAttempt, func(ctx context.Context) error {
-		if skipped != nil {
-			held, err := v.List(ctx, cmd.Data.Account, cmd.Data.User)
-			data = skipped(cmd)
-			data.Held = events.Codes(held)
-			return err
+// LaneKey returns the key of the lane cmd runs in within this worker: its
+// seat holder's, the same for every spelling of one user.
+func (h *Handler) LaneKey(cmd events.Command) string {
+	if cmd.Data.Account == "" {
+		if v, err := h.opts.Vendors.Get(cmd.Data.Vendor); err == nil {
+			cmd.Data.Account = v.DefaultAccount()
 		}
-		var err error
-		data, err = run(ctx, v, cmd)
-		return err
-	})
-	if attempts > 1 {
-		h.opts.Observer.ObserveRetries(cmd.Data.Vendor, attempts-1)
 	}
-	var deferral *vendors.Deferral
-	if errors.As(err, &deferral) && d.Final && ctx.Err() == nil {
-		err = fmt.Errorf("%w: last delivery: %w", vendors.ErrRetriesExhausted, deferral.Err)
-	} else if errors.As(err, &deferral) {
-		return events.Result{}, attempts, err
-	}
-	if err != nil {
-		return h.failure(cmd, d.Seq, err, attempts), attempts, nil
-	}
-	data.Account = cmd.Data.Account
-	if data.Pools != nil {
-		h.opts.Observer.ObservePools(cmd.Data.Vendor, cmd.Data.Account, data.Pools)
-	}
-	return events.NewResult(cmd, d.Seq, h.now(), data), attempts, nil
+	return canonical(cmd).Key()
 }
 
-// run performs one attempt of cmd at v. A panic in the adapter comes back
-// as a *PanicError, a permanent failure.
-func run(ctx context.Context, v vendors.Vendor, cmd events.Command) (_ events.ResultData, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = recovered(p)
-		}
-	}()
-	req := vendors.Request{Account: cmd.Data.Account, User: cmd.Data.User, Licenses: cmd.Data.Licenses, DryRun: cmd.Data.DryRun}
-	switch {
-	case cmd.Type == events.SubjectAssign:
-		out, err := v.Assign(ctx, req)
-		return events.ResultData{Licenses: out.Licenses, Held: events.Codes(out.Held)}, err
-	case cmd.Type == events.SubjectRelease:
-		out, err := v.Release(ctx, req)
-		return events.ResultData{Licenses: out.Licenses, Held: events.Codes(out.Held)}, err
-	case cmd.Data.User != "":
-		held, err := v.List(ctx, req.Account, req.User)
-		return events.ResultData{Held: events.Codes(held), Holdings: nonNil(held)}, err
-	default:
-		pools, err := v.Pools(ctx, req.Account)
-		return events.ResultData{Pools: nonNil(pools)}, err
-	}
+// replay returns the stored result of a finished command.
+func (h *Handler) replay(t *task, rec record) Reply {
+	h.opts.Observer.ObserveCommand(t.cmd.Type, t.cmd.Data.Vendor, "replayed", h.clock.Now().Sub(t.start))
+	return Reply{Subject: rec.Subject, ID: events.ResultID(t.cmd.ID), Payload: rec.Result, Replayed: true,
+		Published: rec.Published, stored: &storedRecord{id: t.cmd.ID, rec: rec, rev: t.recRev}}
 }
 
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
+// conflict answers a command whose id was used before for another
+// command: nothing is called or stored, and the first command's record
+// and result stand.
+func (h *Handler) conflict(t *task) (Reply, error) {
+	err := events.Error{Code: events.CodeIdempotencyConflict, Message: fmt.Sprintf(
+		"command id %q was already used for another command (type, vendor, account, user, licenses or dry_run differ); its result stands: send this command under a new id",
+		t.cmd.ID)}
+	res := events.NewFailure(t.cmd, t.d.Seq, h.clock.Now(), "", err, 0, 0)
+	res.ID = ConflictID(t.cmd.ID, t.digest)
+	payload, merr := json.Marshal(res)
+	if merr != nil {
+		return Reply{}, fmt.Errorf("encode result: %w", merr)
 	}
-	return s
-}
-
-// failure builds the license.failed result of cmd (with its account
-// resolved, when it could be).
-func (h *Handler) failure(cmd events.Command, seq uint64, err error, attempts int) events.Result {
-	if p := (*PanicError)(nil); errors.As(err, &p) {
-		return h.panicFailure(cmd, seq, p, attempts)
-	}
-	code := vendors.Code(err)
-	retryable := code == events.CodeRetriesExhausted
-	return events.NewFailure(cmd, seq, h.now(), "", events.Error{
-		Code: code, Message: err.Error(), Retryable: retryable,
-	}, attempts, 0)
-}
-
-// finish stores the result as the command's final record and returns it.
-func (h *Handler) finish(ctx context.Context, c *claim, res events.Result, start time.Time) (Reply, error) {
-	payload, err := json.Marshal(res)
-	if err != nil {
-		return Reply{}, fmt.Errorf("encode result: %w", err)
-	}
-	subject := res.Type
-	c.rec = record{State: stateDone, FirstAttempt: c.rec.FirstAttempt, Attempts: res.Data.Attempts, Subject: subject, Result: payload}
-	if err := c.save(ctx, h); err != nil {
-		return Reply{}, err
-	}
-	outcome := "ok"
-	if res.Data.Error != nil {
-		outcome = res.Data.Error.Code
-	}
-	h.opts.Observer.ObserveCommand(res.Data.CommandType, res.Data.Vendor, outcome, h.now().Sub(start))
-	return Reply{Subject: subject, ID: res.ID, Payload: payload}, nil
+	h.opts.Observer.ObserveCommand(t.cmd.Type, t.cmd.Data.Vendor, events.CodeIdempotencyConflict, h.clock.Now().Sub(t.start))
+	return Reply{Subject: events.SubjectFailed, ID: res.ID, Payload: payload}, nil
 }
 
 // Reject builds the license.failed result of a command that failed

@@ -1,215 +1,204 @@
 package handlers
 
 import (
-	"context"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"slices"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
 )
 
 // LedgerKey returns the ledger bucket key of (vendor, account, user):
-// "<vendor>.<account>.<user>", account and user base64url-encoded because
-// KV keys allow only [-/_=.a-zA-Z0-9].
+// "<vendor>.<account>.<user>", readable in `nats kv ls`. KV keys allow only
+// [-/_=.a-zA-Z0-9] and no empty token, so any other byte becomes "=XX" (its
+// hex value), "=" itself included; a dot is kept in the user (an e-mail
+// stays readable) but escaped in the account, so that the key names one
+// (account, user) pair only.
 func LedgerKey(vendor, account, user string) string {
-	enc := base64.RawURLEncoding.EncodeToString
-	return vendor + "." + enc([]byte(account)) + "." + enc([]byte(user))
+	return vendor + "." + escapeKey(account, false) + "." + escapeKey(user, true)
+}
+
+func escapeKey(s string, dots bool) string {
+	if s == "" {
+		return "="
+	}
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '/':
+			b.WriteByte(c)
+		case c == '.' && dots && i > 0 && i < len(s)-1 && s[i-1] != '.':
+			b.WriteByte(c)
+		default:
+			b.WriteByte('=')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xf])
+		}
+	}
+	return b.String()
+}
+
+// mark names a command by its place in its user's order: its time, ties
+// broken by its stream sequence.
+type mark struct {
+	Time    time.Time `json:"time"`
+	Seq     uint64    `json:"seq,omitempty"`
+	Command string    `json:"command"`
+}
+
+// after reports whether m comes after o in the order.
+func (m mark) after(o mark) bool {
+	if !m.Time.Equal(o.Time) {
+		return m.Time.After(o.Time)
+	}
+	return m.Seq > o.Seq
+}
+
+// seat is what the ledger knows of one license code of a user: the newest
+// command applied to it and whether seatkeeper left the user holding it.
+type seat struct {
+	mark
+	Held bool `json:"held,omitempty"`
+}
+
+// hold is a command's exclusive hold on its user: the command's claim, too.
+// While it is live no other command changes the user, on any replica.
+type hold struct {
+	Command string `json:"command"`
+	// Owner is the worker that holds it.
+	Owner string `json:"owner"`
+	Mark  mark   `json:"mark"`
+	// Licenses are the seats the command may change; All is a release of
+	// every license the user holds.
+	Licenses []string `json:"licenses,omitempty"`
+	All      bool     `json:"all,omitempty"`
 }
 
 // ledgerEntry is what seatkeeper knows of one user at one vendor account.
 type ledgerEntry struct {
-	// LastTime is the newest command time applied; LastCommand its id.
-	LastTime    time.Time `json:"last_time,omitzero"`
-	LastCommand string    `json:"last_command,omitempty"`
+	// Seats holds, per license code, the newest command applied to it.
+	Seats map[string]seat `json:"seats,omitempty"`
+	// ReleasedAll is the newest release of everything applied: it counts
+	// as applied to every seat, held or not.
+	ReleasedAll *mark `json:"released_all,omitempty"`
 	// Assigned are the codes seatkeeper assigned and has not released.
 	Assigned []string `json:"assigned"`
-	// BusyBy is the command being applied to the user right now, on any
-	// replica, until BusyUntil (renewed while it runs). BusyAt is its
-	// command time, so that its outcome can be recorded from its stored
-	// result should its own release of the user never land.
-	BusyBy    string    `json:"busy_by,omitempty"`
-	BusyUntil time.Time `json:"busy_until,omitzero"`
-	BusyAt    time.Time `json:"busy_at,omitzero"`
+	// Hold is the command that holds the user, or held it last: a hold is
+	// not removed when its command ends (that would cost a write); the
+	// next command finds the holder's stored result and folds it in.
+	Hold *hold `json:"hold,omitempty"`
 }
 
-// apply records that command id, of time at, was applied with the given
-// outcome: the newest time applied, and what seatkeeper now holds for the
-// user.
-func (e *ledgerEntry) apply(id string, at time.Time, applied []events.LicenseResult) {
-	if !at.Before(e.LastTime) {
-		e.LastTime, e.LastCommand = at, id
+// newest returns the newest command applied to seat code.
+func (e *ledgerEntry) newest(code string) (mark, bool) {
+	s, ok := e.Seats[code]
+	m := s.mark
+	if e.ReleasedAll != nil && (!ok || e.ReleasedAll.after(m)) {
+		return *e.ReleasedAll, true
 	}
-	for _, r := range applied {
+	return m, ok
+}
+
+// superseded reports whether a command newer than own was applied to seat
+// code.
+func (e *ledgerEntry) superseded(code string, own mark) bool {
+	m, ok := e.newest(code)
+	return ok && m.Command != own.Command && m.after(own)
+}
+
+// supersededSeats returns the codes among the seats of a command marked
+// own that a newer command has changed; for a release of everything
+// (codes empty), those of every seat the ledger knows. all reports that a
+// newer release of everything supersedes the whole command.
+func (e *ledgerEntry) supersededSeats(own mark, codes []string) (sup []string, all bool) {
+	if e.ReleasedAll != nil && e.ReleasedAll.Command != own.Command && e.ReleasedAll.after(own) && len(codes) == 0 {
+		return nil, true
+	}
+	if len(codes) == 0 {
+		for code := range e.Seats {
+			codes = append(codes, code)
+		}
+		slices.Sort(codes)
+	}
+	for _, code := range codes {
+		if e.superseded(code, own) {
+			sup = append(sup, code)
+		}
+	}
+	return sup, false
+}
+
+// apply records the outcome of the command marked m: every seat its
+// results say it decided, and, for a release of everything, that release.
+func (e *ledgerEntry) apply(m mark, all bool, results []events.LicenseResult) {
+	for _, r := range results {
+		var held bool
 		switch r.Status {
 		case events.StatusAssigned, events.StatusAlreadyAssigned:
-			if !slices.Contains(e.Assigned, r.Code) {
-				e.Assigned = append(e.Assigned, r.Code)
-			}
+			held = true
 		case events.StatusReleased, events.StatusNotAssigned:
-			e.Assigned = slices.DeleteFunc(e.Assigned, func(c string) bool { return c == r.Code })
-		}
-	}
-}
-
-// userLock is a command's hold on its user in the ledger: while it is held,
-// no other replica applies another command to the same user, so commands for
-// one user are applied one at a time and never out of order.
-type userLock struct {
-	key string
-	mu  sync.Mutex
-	e   ledgerEntry
-	rev uint64
-}
-
-// lockUser takes the user of cmd for this command. It returns skip when a
-// newer command has already been applied (the caller reports
-// skipped_superseded), or a *BusyError while another command holds the
-// user.
-func (h *Handler) lockUser(ctx context.Context, cmd events.Command, at time.Time) (l *userLock, skip bool, err error) {
-	l = &userLock{key: LedgerKey(cmd.Data.Vendor, cmd.Data.Account, cmd.Data.User)}
-	for range 5 {
-		now := h.now()
-		b, rev, err := h.opts.Ledger.Get(ctx, l.key)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			l.e, l.rev = ledgerEntry{}, 0
-		case err != nil:
-			return nil, false, fmt.Errorf("read ledger: %w", err)
 		default:
-			l.e, l.rev = ledgerEntry{}, rev
-			if err := json.Unmarshal(b, &l.e); err != nil {
-				return nil, false, fmt.Errorf("read ledger: %w", err)
+			continue
+		}
+		e.setSeat(r.Code, m, &held)
+	}
+	if all && (e.ReleasedAll == nil || m.after(*e.ReleasedAll)) {
+		e.ReleasedAll = &m
+		for code, s := range e.Seats {
+			if !s.after(m) {
+				s.Held = false
+				e.Seats[code] = s
 			}
 		}
-		folded := false
-		if l.e.BusyBy != "" && l.e.BusyBy != cmd.ID {
-			ended, err := h.foldEnded(ctx, &l.e)
-			if err != nil {
-				return nil, false, err
-			}
-			if !ended && now.Before(l.e.BusyUntil) {
-				return nil, false, &BusyError{Owner: "command " + l.e.BusyBy, Until: l.e.BusyUntil}
-			}
-			folded = ended
+	}
+	e.syncAssigned()
+}
+
+// applyLapsed records a hold taken over after it lapsed, as though its
+// command had been applied: it may have changed its seats at the vendor
+// before it lapsed. A newer command's seats are thereby kept from older
+// commands until it is delivered again and decides them; an older one's
+// marks are overtaken by the newer command taking over.
+func (e *ledgerEntry) applyLapsed(h *hold) {
+	for _, code := range h.Licenses {
+		e.setSeat(code, h.Mark, nil)
+	}
+	if h.All && (e.ReleasedAll == nil || h.Mark.after(*e.ReleasedAll)) {
+		m := h.Mark
+		e.ReleasedAll = &m
+	}
+}
+
+// setSeat records m on seat code unless a newer command is recorded;
+// held nil keeps what the ledger knew.
+func (e *ledgerEntry) setSeat(code string, m mark, held *bool) {
+	s, ok := e.Seats[code]
+	if ok && s.after(m) {
+		return
+	}
+	if e.Seats == nil {
+		e.Seats = make(map[string]seat)
+	}
+	s.mark = m
+	if held != nil {
+		s.Held = *held
+	}
+	e.Seats[code] = s
+}
+
+func (e *ledgerEntry) syncAssigned() {
+	e.Assigned = e.Assigned[:0]
+	for code, s := range e.Seats {
+		if s.Held {
+			e.Assigned = append(e.Assigned, code)
 		}
-		if at.Before(l.e.LastTime) {
-			if folded {
-				// Best effort: another command folds it in again if this
-				// write does not land.
-				_ = l.save(ctx, h)
-			}
-			return nil, true, nil
-		}
-		l.e.BusyBy, l.e.BusyUntil, l.e.BusyAt = cmd.ID, now.Add(h.opts.Lease), at
-		err = l.save(ctx, h)
-		if !errors.Is(err, ErrConflict) {
-			return l, false, err
-		}
-		// Another replica changed the entry between our read and write:
-		// read again.
 	}
-	return nil, false, &BusyError{Owner: "another replica", Until: h.now().Add(100 * time.Millisecond)}
+	slices.Sort(e.Assigned)
 }
 
-// foldEnded reports whether the command holding e has in fact ended: its
-// result is stored, but its release of the user never landed (the store
-// was unreachable for that one write, or the worker stopped in between).
-// If so it records that command's outcome in e, as its release would have,
-// and clears the hold: without this, the user would wait out the hold's
-// lease, and a command older than the ended one could then be applied
-// after it.
-func (h *Handler) foldEnded(ctx context.Context, e *ledgerEntry) (bool, error) {
-	rec, err := LookupRecord(ctx, h.opts.Store, e.BusyBy)
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("read the record of %s, which holds the user: %w", e.BusyBy, err)
-	}
-	if !rec.Done {
-		return false, nil
-	}
-	var res struct {
-		Data struct {
-			Licenses []events.LicenseResult `json:"licenses"`
-			Error    *events.Error          `json:"error"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(rec.Result, &res); err != nil {
-		return false, fmt.Errorf("read the result of %s, which holds the user: %w", e.BusyBy, err)
-	}
-	if res.Data.Error == nil && res.Data.Licenses != nil {
-		e.apply(e.BusyBy, e.BusyAt, res.Data.Licenses)
-	}
-	e.BusyBy, e.BusyUntil, e.BusyAt = "", time.Time{}, time.Time{}
-	return true, nil
-}
-
-// save writes the entry with compare-and-set (create when rev is 0).
-func (l *userLock) save(ctx context.Context, h *Handler) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, err := json.Marshal(l.e)
-	if err != nil {
-		return err
-	}
-	var rev uint64
-	if l.rev == 0 {
-		rev, err = h.opts.Ledger.Create(ctx, l.key, b)
-		if errors.Is(err, ErrExists) {
-			err = ErrConflict
-		}
-	} else {
-		rev, err = h.opts.Ledger.Update(ctx, l.key, b, l.rev)
-	}
-	if err != nil {
-		return err
-	}
-	l.rev = rev
-	return nil
-}
-
-// renew extends the hold.
-func (l *userLock) renew(ctx context.Context, h *Handler) error {
-	l.mu.Lock()
-	l.e.BusyUntil = h.now().Add(h.opts.Lease)
-	l.mu.Unlock()
-	return l.save(ctx, h)
-}
-
-// unlock releases the user. When the command was applied (applied non-nil),
-// it records the command's time and what seatkeeper now holds for the
-// user.
-func (l *userLock) unlock(ctx context.Context, h *Handler, cmd events.Command, at time.Time, applied []events.LicenseResult) error {
-	l.mu.Lock()
-	l.e.BusyBy, l.e.BusyUntil, l.e.BusyAt = "", time.Time{}, time.Time{}
-	if applied != nil {
-		l.e.apply(cmd.ID, at, applied)
-	}
-	l.mu.Unlock()
-	return l.save(ctx, h)
-}
-
-// commandTime is when the fact behind cmd happened: its time attribute, or
-// when it reached the stream.
-func commandTime(d Delivery) time.Time {
-	if !d.Command.Time.IsZero() {
-		return d.Command.Time
-	}
-	return d.Published
-}
-
-// superseded is the result of a command older than one already applied:
-// nothing changed; held is read from the vendor.
-func superseded(cmd events.Command) events.ResultData {
-	data := events.ResultData{Licenses: []events.LicenseResult{}}
-	for _, code := range cmd.Data.Licenses {
-		data.Licenses = append(data.Licenses, events.LicenseResult{Code: code, Status: events.StatusSkippedSuperseded})
-	}
-	return data
+// empty reports whether the entry records nothing applied.
+func (e *ledgerEntry) empty() bool {
+	return len(e.Seats) == 0 && e.ReleasedAll == nil
 }

@@ -9,6 +9,7 @@ func TestParseLedgerKeyInvertsLedgerKey(t *testing.T) {
 		{"arcgis", "org", "jdoe"},
 		{"m365", "contoso.onmicrosoft.com", "ana.smith@contoso.example"},
 		{"uipath", "a1b2c3d4-0000", "user with spaces/and.dots*>"},
+		{"licensespring", "", ".leading..dots."},
 	} {
 		key := LedgerKey(c[0], c[1], c[2])
 		v, a, u, ok := ParseLedgerKey(key)
@@ -24,15 +25,15 @@ func TestParseLedgerKeyInvertsLedgerKey(t *testing.T) {
 // matchKV matches a KV key against a filter with * for one token.
 func matchKV(filter, key string) bool {
 	fs, ks := splitDots(filter), splitDots(key)
-	if len(fs) != len(ks) {
-		return false
-	}
 	for i := range fs {
-		if fs[i] != "*" && fs[i] != ks[i] {
+		switch {
+		case fs[i] == ">":
+			return i < len(ks)
+		case i >= len(ks), fs[i] != "*" && fs[i] != ks[i]:
 			return false
 		}
 	}
-	return true
+	return len(fs) == len(ks)
 }
 
 func splitDots(s string) []string {

@@ -32,7 +32,7 @@ func recovered(p any) *PanicError {
 func (h *Handler) panicFailure(cmd events.Command, seq uint64, p *PanicError, attempts int) events.Result {
 	h.opts.Logger.Error("vendor call panicked", zap.String("command_id", cmd.ID),
 		zap.String("vendor", cmd.Data.Vendor), zap.String("panic", p.Value), zap.ByteString("stack", p.Stack))
-	return events.NewFailure(cmd, seq, h.now(), "", events.Error{
+	return events.NewFailure(cmd, seq, h.clock.Now(), "", events.Error{
 		Code: events.CodeInternalError, Message: p.Error(),
 	}, attempts, 0)
 }

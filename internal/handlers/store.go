@@ -2,14 +2,21 @@ package handlers
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/seatkeeper/seatkeeper/internal/events"
 )
 
-// Store is the idempotency bucket: a key-value store with compare-and-set on
-// revisions, as JetStream KV provides.
+// Store is a key-value bucket with compare-and-set on revisions, as
+// JetStream KV provides. The idempotency bucket and the ledger are each one.
 type Store interface {
 	// Create stores value under key if the key is absent, else ErrExists.
 	Create(ctx context.Context, key string, value []byte) (uint64, error)
@@ -18,6 +25,8 @@ type Store interface {
 	// Update replaces key's value if its revision is still rev, else
 	// ErrConflict.
 	Update(ctx context.Context, key string, value []byte, rev uint64) (uint64, error)
+	// Delete removes key if its revision is still rev, else ErrConflict.
+	Delete(ctx context.Context, key string, rev uint64) error
 }
 
 // Store errors, returned (possibly wrapped) by Store implementations.
@@ -33,19 +42,22 @@ func CommandKey(id string) string {
 	return "c." + base64.RawURLEncoding.EncodeToString([]byte(id))
 }
 
-// Record states.
+// Record states. Records written by earlier builds may also say "claimed":
+// like deferred, not done.
 const (
-	stateClaimed = "claimed"
-	stateDone    = "done"
+	stateDeferred = "deferred"
+	stateDone     = "done"
 )
 
-// record is what the idempotency bucket holds for one command id.
+// record is what the idempotency bucket holds for one command id: its
+// outcome once done, or, while it is deferred, how much of its retry budget
+// it has used. A command being worked on has no record yet: its hold on its
+// user in the ledger is its claim.
 type record struct {
 	State string `json:"state"`
-	// Owner is the worker holding the claim; LeaseUntil is when another
-	// worker may take it over.
-	Owner      string    `json:"owner,omitempty"`
-	LeaseUntil time.Time `json:"lease_until,omitzero"`
+	// Digest is the digest of the command's meaning (see Digest): the same
+	// id with another meaning is an idempotency conflict.
+	Digest string `json:"digest,omitempty"`
 	// FirstAttempt starts the total retry budget; Attempts counts vendor
 	// calls over every delivery.
 	FirstAttempt time.Time `json:"first_attempt"`
@@ -53,6 +65,10 @@ type record struct {
 	// Subject and Result are the stored result, replayed byte for byte.
 	Subject string          `json:"subject,omitempty"`
 	Result  json.RawMessage `json:"result,omitempty"`
+	// Published: the result is stored in the result stream, so a replay
+	// (a redelivery, a re-created consumer, a re-publish days later) does
+	// not add a second copy.
+	Published bool `json:"published,omitempty"`
 }
 
 // Record is a stored command outcome, as read back by tools (redrive).
@@ -60,17 +76,52 @@ type Record struct {
 	Done    bool
 	Subject string
 	Result  []byte
+	// Digest is the digest of the stored command's meaning; empty for
+	// records written before digests were kept.
+	Digest string
 }
 
 // LookupRecord reads the stored outcome of command id.
 func LookupRecord(ctx context.Context, s Store, id string) (Record, error) {
-	b, _, err := s.Get(ctx, CommandKey(id))
+	rec, _, err := readRecord(ctx, s, id)
 	if err != nil {
 		return Record{}, err
 	}
+	return Record{Done: rec.State == stateDone, Subject: rec.Subject, Result: rec.Result, Digest: rec.Digest}, nil
+}
+
+func readRecord(ctx context.Context, s Store, id string) (record, uint64, error) {
+	b, rev, err := s.Get(ctx, CommandKey(id))
+	if err != nil {
+		return record{}, 0, err
+	}
 	var rec record
 	if err := json.Unmarshal(b, &rec); err != nil {
-		return Record{}, err
+		return record{}, 0, err
 	}
-	return Record{Done: rec.State == stateDone, Subject: rec.Subject, Result: rec.Result}, nil
+	return rec, rev, nil
+}
+
+// Digest returns the digest of a command's meaning: its type, vendor,
+// account, user (as its vendor compares user ids) and dry_run, and its
+// licenses as a set. Two commands with one id and different digests are an
+// idempotency conflict; the source, time and reason are not part of the
+// meaning. cmd must carry its resolved account (the vendor's default filled
+// in), so that a command re-sent with its default account spelled out
+// means the same.
+func Digest(cmd events.Command) string {
+	cmd = meaning(cmd)
+	codes := slices.Clone(cmd.Data.Licenses)
+	slices.Sort(codes)
+	codes = slices.Compact(codes)
+	parts := []string{cmd.Type, cmd.Data.Vendor, cmd.Data.Account, cmd.Data.User,
+		strings.Join(codes, "\x1f"), strconv.FormatBool(cmd.Data.DryRun)}
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x1e")))
+	return hex.EncodeToString(sum[:8])
+}
+
+// ConflictID is the result id of the idempotency_conflict failure of a
+// command whose id was used before with another meaning.
+func ConflictID(commandID, digest string) string {
+	return commandID + "/conflict-" + digest
 }

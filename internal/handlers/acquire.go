@@ -1,0 +1,162 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/seatkeeper/seatkeeper/internal/events"
+)
+
+// acquisition is what taking a command's user decided.
+type acquisition struct {
+	// hold is the command's hold; nil when it changes nothing.
+	hold *userHold
+	// superseded are the command's seats a newer command has changed;
+	// whole is set when that is all of them.
+	superseded []string
+	whole      bool
+}
+
+// errReplay: the command's own hold belongs to a delivery that has since
+// finished; its stored result is to be replayed.
+var errReplay = errors.New("the command finished meanwhile")
+
+// acquire takes the command's user in the ledger. It folds in the outcome
+// of the previous holder once that has ended, judges whether a live-looking
+// hold has lapsed, and decides per seat which of the command's seats a
+// newer command has changed. A *BusyError means the user is held.
+func (h *Handler) acquire(ctx context.Context, t *task) (acquisition, error) {
+	key := t.holder.Key()
+	for range 5 {
+		b, rev, err := h.opts.Ledger.Get(ctx, key)
+		var e ledgerEntry
+		switch {
+		case errors.Is(err, ErrNotFound):
+			rev = 0
+		case err != nil:
+			return acquisition{}, fmt.Errorf("read ledger: %w", err)
+		default:
+			if err := json.Unmarshal(b, &e); err != nil {
+				return acquisition{}, fmt.Errorf("read ledger: %w", err)
+			}
+		}
+		folded := false
+		if hd := e.Hold; hd != nil && (hd.Command != t.cmd.ID || hd.Owner != h.opts.Owner) {
+			ended, err := h.foldEnded(ctx, key, &e)
+			if err != nil {
+				return acquisition{}, err
+			}
+			switch {
+			case ended && hd.Command == t.cmd.ID:
+				return acquisition{}, errReplay
+			case !ended:
+				lapsed, until := h.lapsed(key, rev)
+				if !lapsed {
+					return acquisition{}, busy(hd.Command, until)
+				}
+				h.opts.Logger.Warn("taking over a lapsed hold on a user",
+					zap.String("command_id", t.cmd.ID), zap.String("held_by", hd.Command), zap.String("holder", hd.Owner))
+				e.applyLapsed(hd)
+				e.Hold = nil
+			}
+			folded = true
+		}
+		sup, all := e.supersededSeats(t.own, t.cmd.Data.Licenses)
+		codes := t.cmd.Data.Licenses
+		if all || (len(codes) > 0 && len(sup) == len(codes)) {
+			if folded {
+				// Best effort, so that the next command need not fold it
+				// again; it does if this write is lost.
+				u := &userHold{h: h, key: key, e: e, rev: rev}
+				_ = u.save(ctx)
+			}
+			return acquisition{superseded: sup, whole: true}, nil
+		}
+		e.Hold = &hold{Command: t.cmd.ID, Owner: h.opts.Owner, Mark: t.own, All: len(codes) == 0,
+			Licenses: slices.DeleteFunc(slices.Clone(codes), func(c string) bool { return slices.Contains(sup, c) })}
+		u := &userHold{h: h, key: key, e: e, rev: rev}
+		err = u.save(ctx)
+		if err == nil {
+			return acquisition{hold: u, superseded: sup}, nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return acquisition{}, fmt.Errorf("hold user in ledger: %w", err)
+		}
+		// Another replica changed the entry between our read and write.
+	}
+	return acquisition{}, &BusyError{Owner: "another replica", Until: h.clock.Now().Add(100 * time.Millisecond)}
+}
+
+// recall returns the outcome of command id, which this worker finished
+// holding the user of key, and forgets it.
+func (h *Handler) recall(key, id string) ([]events.LicenseResult, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	f, ok := h.finished[key]
+	if !ok || f.command != id {
+		return nil, false
+	}
+	delete(h.finished, key)
+	return f.applied, true
+}
+
+// remember keeps the outcome of command id, stored as its record, which
+// leaves its hold on the user of key: this worker's next command there
+// folds it in without reading the record back.
+func (h *Handler) remember(key, id string, applied []events.LicenseResult) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.finished) >= maxSeen {
+		clear(h.finished)
+	}
+	h.finished[key] = finishedHold{command: id, applied: applied}
+}
+
+// finishedHold is a command this worker finished, its hold left in place.
+type finishedHold struct {
+	command string
+	applied []events.LicenseResult
+}
+
+// foldEnded reports whether the command holding e has ended: its result
+// is stored. If so it records that command's outcome in e and clears the
+// hold. A command does not release its user when it succeeds (one write
+// fewer); this is where its outcome reaches the ledger.
+func (h *Handler) foldEnded(ctx context.Context, key string, e *ledgerEntry) (bool, error) {
+	hd := e.Hold
+	if applied, ok := h.recall(key, hd.Command); ok {
+		e.apply(hd.Mark, hd.All, applied)
+		e.Hold = nil
+		return true, nil
+	}
+	rec, _, err := readRecord(ctx, h.opts.Store, hd.Command)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read the record of %s, which holds the user: %w", hd.Command, err)
+	}
+	if rec.State != stateDone {
+		return false, nil
+	}
+	var res struct {
+		Data struct {
+			Licenses []events.LicenseResult `json:"licenses"`
+			Error    *events.Error          `json:"error"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(rec.Result, &res); err != nil {
+		return false, fmt.Errorf("read the result of %s, which holds the user: %w", hd.Command, err)
+	}
+	if res.Data.Error == nil {
+		e.apply(hd.Mark, hd.All, res.Data.Licenses)
+	}
+	e.Hold = nil
+	return true, nil
+}
