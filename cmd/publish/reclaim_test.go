@@ -37,3 +37,29 @@ func TestReclaimDryRunPrintsTheReport(t *testing.T) {
 		t.Errorf("reclaim --inactive ninety: %d, want %d", o.status, exitUsage)
 	}
 }
+
+// A real reclaim warns about the idle seat; publish schedules then shows
+// its pending re-check beside the expiries.
+func TestReclaimShowsItsPendingReleaseInSchedules(t *testing.T) {
+	e := newEnv(t, testPolicy())
+	if o := e.run("", "assign", "--vendor", "uipath", "--user", "singer-77", "--license", "ATTUNU", "--wait"); o.status != exitOK {
+		t.Fatalf("assign: %d %s", o.status, o.stderr)
+	}
+	if o := e.run("", "assign", "--vendor", "uipath", "--user", "singer-88", "--license", "ATTUNU", "--until", "30d", "--id", "tb-88", "--wait"); o.status != exitOK {
+		t.Fatalf("assign --until: %d %s", o.status, o.stderr)
+	}
+	e.fake.SetLastUse(account, "singer-77", "ATTUNU", time.Now().Add(-120*24*time.Hour))
+	if o := e.run("", "reclaim", "--vendor", "uipath", "--inactive", "90d", "--warn", "7d", "--id", "rc-1"); o.status != exitOK {
+		t.Fatalf("reclaim: %d\n%s%s", o.status, o.stdout, o.stderr)
+	}
+	o := e.run("", "schedules")
+	t.Logf("schedules:\n%s", o.stdout)
+	if !strings.Contains(o.stdout, "2 releases pending") {
+		t.Fatalf("schedules, want the expiry and the re-check:\n%s%s", o.stdout, o.stderr)
+	}
+	for _, want := range []string{"singer-77", "reclaim", "rc-1/recheck/singer-77/ATTUNU", "singer-88", "expiry", "tb-88"} {
+		if !strings.Contains(o.stdout, want) {
+			t.Errorf("schedules lacks %q", want)
+		}
+	}
+}

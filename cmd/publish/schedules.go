@@ -54,8 +54,11 @@ type schedule struct {
 	Account  string    `json:"account"`
 	User     string    `json:"user"`
 	License  string    `json:"license"`
-	AssignID string    `json:"assign_id,omitempty"`
-	ID       string    `json:"id"`
+	// Kind is expiry (a time-bound seat's until) or reclaim (the re-check
+	// of a warned idle seat: released then only if still idle).
+	Kind     string `json:"kind"`
+	AssignID string `json:"assign_id,omitempty"`
+	ID       string `json:"id"`
 }
 
 // runSchedules lists the pending releases of time-bound seats: the
@@ -85,7 +88,7 @@ func runSchedules(ctx context.Context, a *app, args []string) int {
 		return exitFailed
 	}
 	defer c.close()
-	list, err := readSchedules(ctx, c.js, lifecycle.Filter(*vendor, *user))
+	list, err := readSchedules(ctx, c.js, lifecycle.Filter(*vendor, *user), lifecycle.RecheckFilter(*vendor, *user))
 	if err != nil {
 		fmt.Fprintf(a.stderr, "publish: schedules: %v\n", err)
 		return exitFailed
@@ -94,11 +97,11 @@ func runSchedules(ctx context.Context, a *app, args []string) int {
 	return exitOK
 }
 
-// readSchedules reads every schedule message matching filter.
-func readSchedules(ctx context.Context, js jetstream.JetStream, filter string) ([]schedule, error) {
+// readSchedules reads every schedule message matching the filters.
+func readSchedules(ctx context.Context, js jetstream.JetStream, filters ...string) ([]schedule, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	cons, err := js.OrderedConsumer(ctx, events.CommandStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
+	cons, err := js.OrderedConsumer(ctx, events.CommandStream, jetstream.OrderedConsumerConfig{FilterSubjects: filters})
 	if err != nil {
 		return nil, err
 	}
@@ -136,10 +139,14 @@ func scheduleOf(m jetstream.Msg) (schedule, bool) {
 		return schedule{}, false
 	}
 	due, _ := time.Parse(time.RFC3339, at)
-	return schedule{
+	s := schedule{
 		Due: due, Vendor: cmd.Data.Vendor, Account: cmd.Data.Account, User: cmd.Data.User,
-		License: cmd.Data.Licenses[0], AssignID: m.Headers().Get(events.HeaderAssignID), ID: cmd.ID,
-	}, true
+		License: cmd.Data.Licenses[0], Kind: "expiry", AssignID: m.Headers().Get(events.HeaderAssignID), ID: cmd.ID,
+	}
+	if cmd.Type == events.SubjectReclaim {
+		s.Kind = "reclaim"
+	}
+	return s, true
 }
 
 func printSchedules(w io.Writer, list []schedule, asJSON bool) {
@@ -151,9 +158,13 @@ func printSchedules(w io.Writer, list []schedule, asJSON bool) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "DUE\tVENDOR\tUSER\tLICENSE\tASSIGNED BY")
+	fmt.Fprintln(tw, "DUE\tVENDOR\tUSER\tLICENSE\tKIND\tFROM")
 	for _, s := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Due.Format(time.RFC3339), s.Vendor, s.User, s.License, s.AssignID)
+		from := s.AssignID
+		if s.Kind == "reclaim" {
+			from = s.ID // the re-check: released then only if still idle
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Due.Format(time.RFC3339), s.Vendor, s.User, s.License, s.Kind, from)
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "%s pending\n", plural(len(list), "release"))

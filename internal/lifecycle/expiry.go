@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
@@ -48,6 +49,12 @@ func Filter(vendor, user string) string {
 		u = token(user)
 	}
 	return events.SchedulePrefix + "." + v + ".*." + u + ".*"
+}
+
+// RecheckFilter returns the re-check subjects of vendor and user; an
+// empty one matches all.
+func RecheckFilter(vendor, user string) string {
+	return strings.Replace(Filter(vendor, user), events.SchedulePrefix+".", events.SchedulePrefix+".reclaim.", 1)
 }
 
 // ExpiryID is the id of the release that ends seat code of the assign with
