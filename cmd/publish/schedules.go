@@ -49,11 +49,11 @@ func parseSpan(s string) (time.Duration, error) {
 
 // schedule is one pending release, as publish schedules shows it.
 type schedule struct {
-	Due      time.Time `json:"due"`
-	Vendor   string    `json:"vendor"`
-	Account  string    `json:"account"`
-	User     string    `json:"user"`
-	License  string    `json:"license"`
+	Due     time.Time `json:"due"`
+	Vendor  string    `json:"vendor"`
+	Account string    `json:"account"`
+	User    string    `json:"user"`
+	License string    `json:"license"`
 	// Kind is expiry (a time-bound seat's until) or reclaim (the re-check
 	// of a warned idle seat: released then only if still idle).
 	Kind     string `json:"kind"`
