@@ -60,6 +60,9 @@ func TestAsyncAPIMatchesTheCode(t *testing.T) {
 	for _, s := range events.PersonResultSubjects {
 		wantMessage[s] = "#/components/messages/personResult"
 	}
+	for _, s := range events.LifecycleSubjects {
+		wantMessage[s] = "#/components/messages/" + strings.TrimPrefix(s, "license.")
+	}
 	sent := slices.Concat(events.CommandSubjects, events.PersonSubjects)
 	actions := make(map[string]string)
 	for _, op := range doc.Operations {
@@ -90,13 +93,14 @@ func TestAsyncAPIMatchesTheCode(t *testing.T) {
 		}
 	}
 	slices.Sort(addresses)
-	all := slices.Concat(events.CommandSubjects, events.ResultSubjects, events.PersonSubjects, events.PersonResultSubjects)
+	all := slices.Concat(events.CommandSubjects, events.ResultSubjects, events.PersonSubjects, events.PersonResultSubjects, events.LifecycleSubjects)
 	slices.Sort(all)
 	if !slices.Equal(addresses, all) {
 		t.Errorf("channel addresses %v, want the code's subjects %v", addresses, all)
 	}
-	schemaFile := map[string]string{"command": "command", "result": "result", "person": "person", "personResult": "person-result"}
-	for _, name := range []string{"command", "result", "person", "personResult"} {
+	schemaFile := map[string]string{"command": "command", "result": "result", "person": "person", "personResult": "person-result",
+		"pool_low": "pool_low", "reclaimed": "reclaimed", "reclaim_warning": "reclaim_warning"}
+	for _, name := range []string{"command", "result", "person", "personResult", "pool_low", "reclaimed", "reclaim_warning"} {
 		m, ok := doc.Components.Messages[name]
 		if !ok {
 			t.Errorf("message %s is missing", name)

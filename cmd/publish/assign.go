@@ -43,6 +43,7 @@ type commandFlags struct {
 	timeout  time.Duration
 	json     bool
 	server   string
+	until    string
 }
 
 func newCommandFlags(verb string, stderr io.Writer) *commandFlags {
@@ -63,6 +64,9 @@ func newCommandFlags(verb string, stderr io.Writer) *commandFlags {
 		f.fs.StringVar(&f.reason, "reason", "", "why (kept in the audit trail)")
 		f.fs.BoolVar(&f.dryRun, "dry-run", false, "report what would change, change nothing")
 		f.fs.BoolVar(&f.wait, "wait", false, "wait for the result and print it")
+	}
+	if verb == "assign" {
+		f.fs.StringVar(&f.until, "until", "", "release the seats by themselves at this RFC 3339 time, or after this span (90d, 12h)")
 	}
 	return f
 }
@@ -102,12 +106,16 @@ func (f *commandFlags) command(typ string) (events.Command, error) {
 	if verr := events.CheckTime(at, now, handlers.DefaultMaxClockSkew); verr != nil {
 		return events.Command{}, verr
 	}
+	until, err := parseUntil(f.until, at)
+	if err != nil {
+		return events.Command{}, err
+	}
 	// The flags are an edge: spaces around a value are a typing slip, cut
 	// here; the wire contract refuses them.
 	cmd := events.NewCommand(typ, f.source, strings.TrimSpace(f.id), at, events.CommandData{
 		Vendor: strings.TrimSpace(f.vendor), Account: strings.TrimSpace(f.account),
 		User: strings.TrimSpace(f.user), Email: strings.TrimSpace(f.email), Licenses: trimAll(f.licenses),
-		Reason: strings.TrimSpace(f.reason), DryRun: f.dryRun,
+		Reason: strings.TrimSpace(f.reason), DryRun: f.dryRun, Until: until,
 	})
 	payload, err := json.Marshal(cmd)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -93,7 +94,8 @@ func (c *client) send(ctx context.Context, cmd events.Command, timeout time.Dura
 			_ = s.Unsubscribe()
 		}
 	}()
-	for _, subj := range events.ResultSubjects {
+	// A reclaim's result is its report, on license.reclaimed.
+	for _, subj := range append(slices.Clone(events.ResultSubjects), events.SubjectReclaimed) {
 		s, err := c.nc.Subscribe(subj, func(m *nats.Msg) {
 			if !bytes.Contains(m.Data, needle) {
 				return

@@ -39,16 +39,18 @@ func main() {
 type subcommand func(ctx context.Context, app *app, args []string) int
 
 var subcommands = map[string]subcommand{
-	"assign":  runAssign,
-	"release": runRelease,
-	"list":    runList,
-	"batch":   runBatch,
-	"watch":   runWatch,
-	"redrive": runRedrive,
-	"pools":   runPools,
-	"person":  runPerson, // person.go, plan.go, policy.go
-	"plan":    runPlan,
-	"policy":  runPolicy,
+	"assign":    runAssign,
+	"release":   runRelease,
+	"list":      runList,
+	"batch":     runBatch,
+	"watch":     runWatch,
+	"redrive":   runRedrive,
+	"pools":     runPools,
+	"person":    runPerson, // person.go, plan.go, policy.go
+	"plan":      runPlan,
+	"policy":    runPolicy,
+	"schedules": runSchedules,
+	"reclaim":   runReclaim,
 }
 
 // app is what every subcommand shares: its streams and a way to reach NATS.
@@ -100,13 +102,17 @@ func usage() string {
 
   publish assign  --vendor V --user U --license L [--license L2] [--account A] [--id ID]
                   [--source S] [--reason R] [--dry-run] [--wait] [--timeout 30s] [--json]
+                  [--until 2027-06-30T00:00:00Z|90d]     (the seats are released by themselves then)
   publish release --vendor V --user U [--license L ...]   (no --license: everything the user holds)
   publish list    --vendor V [--user U]                   (no --user: the license pools)
   publish pools                                           (every vendor's license pools)
   publish batch   --file hr.csv|hr.ndjson [--wait] [--skip-invalid] [--failed-out F]
-                  [--in-flight 256] [--timeout 5m]        (CSV header: type,vendor,account,user,licenses,reason,id,time)
+                  [--in-flight 256] [--timeout 5m]        (CSV header: type,vendor,account,user,licenses,reason,id,time[,until])
   publish watch   [--since 24h|RFC3339] [--type failed] [--vendor V] [--user U] [--code C]
                   [--json] [--no-follow]                  (tails the audit trail, LICENSE_EVENTS)
+  publish schedules [--vendor V] [--user U] [--json]      (pending releases of time-bound seats)
+  publish reclaim --vendor V --inactive 90d [--warn 7d] [--license L] [--exempt U] [--user U]
+                  [--dry-run] [--json]                    (idle seats: the report; without --dry-run, warn then release)
   publish redrive --id ID | --since 24h [--code retries_exhausted] [--force] [--wait]
   publish person  joined|changed|left --person P [--email E] [--attr name=value ...] [--id ID]
                   [--time T] [--file event.json] [--wait] [--json]   (an HR fact about a person)

@@ -37,6 +37,9 @@ func printResult(w io.Writer, r events.Result) {
 			fmt.Fprintf(tw, "  %s\t%s\n", l.Code, l.Status)
 		}
 		fmt.Fprintf(tw, "held: %s\n", dash(strings.Join(d.Held, ", ")))
+		if !d.Until.IsZero() {
+			fmt.Fprintf(tw, "until: %s (then released by itself; publish schedules lists it)\n", d.Until.Format(time.RFC3339))
+		}
 	}
 	_ = tw.Flush()
 }

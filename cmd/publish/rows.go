@@ -25,7 +25,7 @@ const (
 )
 
 // csvHeader is the CSV header publish batch reads and writes.
-var csvHeader = []string{"type", "vendor", "account", "user", "licenses", "reason", "id", "time"}
+var csvHeader = []string{"type", "vendor", "account", "user", "licenses", "reason", "id", "time", "until"}
 
 // row is one command of a batch file.
 type row struct {
@@ -59,6 +59,8 @@ type flatRow struct {
 	ID       string   `json:"id,omitempty"`
 	Time     string   `json:"time,omitempty"`
 	DryRun   bool     `json:"dry_run,omitempty"`
+	// Until, on an assign: an RFC 3339 time or a span from now ("90d").
+	Until string `json:"until,omitempty"`
 }
 
 // formatOf returns the format of path by its extension.
@@ -155,6 +157,7 @@ func readCSV(r io.Reader, source string) ([]string, []*row, error) {
 		f := flatRow{
 			Type: get("type"), Vendor: get("vendor"), Account: get("account"), User: get("user"),
 			Licenses: splitLicenses(get("licenses")), Reason: get("reason"), ID: get("id"), Time: get("time"),
+			Until: get("until"),
 		}
 		rw.cmd, rw.payload, rw.err = f.command(source)
 	}
@@ -222,13 +225,17 @@ func (f flatRow) command(source string) (events.Command, []byte, error) {
 		}
 		at = t
 	}
+	until, err := parseUntil(f.Until, at)
+	if err != nil {
+		return events.Command{}, nil, err
+	}
 	id := f.ID
 	if id == "" {
 		id = rowID(typ, f)
 	}
 	cmd := events.NewCommand(typ, source, id, at, events.CommandData{
 		Vendor: f.Vendor, Account: f.Account, User: f.User, Licenses: f.Licenses,
-		Reason: f.Reason, DryRun: f.DryRun,
+		Reason: f.Reason, DryRun: f.DryRun, Until: until,
 	})
 	payload, err := json.Marshal(cmd)
 	if err != nil {
@@ -273,6 +280,9 @@ func rowID(typ string, f flatRow) string {
 		}
 	}
 	norm := []string{typ, f.Vendor, f.Account, f.User, strings.Join(f.Licenses, ";"), f.Reason, t, fmt.Sprint(f.DryRun)}
+	if f.Until != "" {
+		norm = append(norm, f.Until)
+	}
 	sum := sha256.Sum256([]byte(strings.Join(norm, "\x1f")))
 	return "batch-" + hex.EncodeToString(sum[:12])
 }

@@ -34,6 +34,7 @@ type Config struct {
 	RetryInProcess   time.Duration `envconfig:"RETRY_IN_PROCESS" default:"20s" desc:"transient failures retried in-process before the command is handed back"`
 	RetryBudget      time.Duration `envconfig:"RETRY_BUDGET" default:"24h" desc:"from the first attempt to retries_exhausted"`
 	PoolRefresh      time.Duration `envconfig:"POOL_REFRESH" default:"5m" desc:"how often the pool gauges are refreshed (0: only on list)"`
+	PoolLow          float64       `envconfig:"POOL_LOW" default:"0.1" desc:"announce license.pool_low when an assign leaves less than this fraction of a pool free (0: off)"`
 	BreakerThreshold int           `envconfig:"BREAKER_THRESHOLD" default:"5" desc:"transient failures in a row that open a vendor's circuit breaker"`
 	BreakerCooldown  time.Duration `envconfig:"BREAKER_COOLDOWN" default:"30s" desc:"how long an open circuit holds a vendor's commands back"`
 	WorkerID         string        `envconfig:"WORKER_ID" desc:"this replica's name in claims (default: the host name and a digest of the data directory)"`
@@ -85,6 +86,9 @@ func (c Config) Validate() error {
 	}
 	if c.PoolRefresh < 0 {
 		errs = append(errs, fmt.Errorf("SEATKEEPER_POOL_REFRESH %s: want 0 (off) or a positive interval", c.PoolRefresh))
+	}
+	if c.PoolLow < 0 || c.PoolLow >= 1 {
+		errs = append(errs, fmt.Errorf("SEATKEEPER_POOL_LOW %g: want a fraction from 0 (off) to below 1", c.PoolLow))
 	}
 	if c.BreakerThreshold < 1 {
 		errs = append(errs, fmt.Errorf("SEATKEEPER_BREAKER_THRESHOLD %d: want at least 1", c.BreakerThreshold))

@@ -57,6 +57,7 @@ func TestConfigDefaults(t *testing.T) {
 		RetryInProcess:   20 * time.Second,
 		RetryBudget:      24 * time.Hour,
 		PoolRefresh:      5 * time.Minute,
+		PoolLow:          0.1,
 		BreakerThreshold: 5,
 		BreakerCooldown:  30 * time.Second,
 	}
@@ -120,6 +121,8 @@ func TestConfigValidate(t *testing.T) {
 		{"breaker cooldown 0", func(c *Config) { c.BreakerCooldown = 0 }, []string{"SEATKEEPER_BREAKER_COOLDOWN"}},
 		{"pool refresh off", func(c *Config) { c.PoolRefresh = 0 }, nil},
 		{"pool refresh negative", func(c *Config) { c.PoolRefresh = -time.Second }, []string{"SEATKEEPER_POOL_REFRESH"}},
+		{"pool low off", func(c *Config) { c.PoolLow = 0 }, nil},
+		{"pool low a whole pool", func(c *Config) { c.PoolLow = 1 }, []string{"SEATKEEPER_POOL_LOW"}},
 		{"0 replicas", func(c *Config) { c.Replicas = 0 }, []string{"SEATKEEPER_REPLICAS 0"}},
 		{"sync interval", func(c *Config) { c.EmbeddedSync = "2m" }, nil},
 		{"sync empty", func(c *Config) { c.EmbeddedSync = "" }, nil},

@@ -136,6 +136,7 @@ func serviceOptions(cfg Config, nc *nats.Conn, reg *vendors.Registry, log *zap.L
 		Conn: nc, Settings: settings, Vendors: reg, Policy: policy,
 		Owner: cfg.WorkerID, Concurrency: cfg.Concurrency, ShutdownTimeout: cfg.ShutdownTimeout,
 		Logger: log, Observer: m, MaxClockSkew: cfg.MaxClockSkew,
+		PoolLow: cfg.PoolLow, PoolLowInterval: 10 * time.Second,
 	}
 }
 

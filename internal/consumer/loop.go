@@ -37,6 +37,9 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	Logger          *zap.Logger
 	Observer        Observer
+	// Lifecycle schedules and cancels the expiries of time-bound seats;
+	// nil for none.
+	Lifecycle *Lifecycle
 	// Heal re-creates whatever of the streams, buckets and consumer is
 	// missing; nil for nothing.
 	Heal func(context.Context) error

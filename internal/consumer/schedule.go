@@ -49,6 +49,9 @@ func (l *Loop) dispatch(msg jetstream.Msg) {
 	}
 	j := &job{msg: msg, meta: meta, start: time.Now()}
 	j.cmd, j.err = events.DecodeCommand(msg.Subject(), msg.Data())
+	if j.err == nil {
+		j.err = l.opts.Lifecycle.admit(j.cmd)
+	}
 	l.wg.Add(1)
 	if j.err != nil {
 		l.mu.Lock()

@@ -27,6 +27,12 @@ type ServiceOptions struct {
 	// 8 × Concurrency (see Loop).
 	Window          int
 	ShutdownTimeout time.Duration
+	// PoolLow announces a pool running low (license.pool_low) when less
+	// than this fraction of its seats is free; 0 turns it off.
+	PoolLow float64
+	// PoolLowInterval is the least time between two reads of one
+	// account's pools for PoolLow.
+	PoolLowInterval time.Duration
 	Logger          *zap.Logger
 	// Observer receives the handler's and the loop's observations; nil for
 	// none.
@@ -52,6 +58,9 @@ type Service struct {
 // Start sets up the streams, consumer and buckets and starts the loop. The
 // loop runs until ctx ends; Done is closed once it has shut down.
 func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
 	js, err := jetstream.New(o.Conn)
 	if err != nil {
 		return nil, err
@@ -85,6 +94,16 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 		Identities: Identities{KV: peopleKV},
 		MaxClockSkew: o.MaxClockSkew,
 	})
+	var pools *PoolWatch
+	if o.PoolLow > 0 {
+		pools = NewPoolWatch(ctx, o.Vendors, res.Pools, js, o.PoolLow, o.Logger)
+		pools.Interval = o.PoolLowInterval
+	}
+	lc := NewLifecycle(js, res.Unschedulable, pools, o.Logger)
+	lc.vendors, lc.ledger = o.Vendors, res.Ledger
+	if res.Unschedulable != nil {
+		o.Logger.Warn("time-bound seats unavailable: an assign with until fails", zap.Error(res.Unschedulable))
+	}
 	loop := New(Options{
 		Consumer:        res.Consumer,
 		JS:              js,
@@ -96,16 +115,23 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 		ShutdownTimeout: o.ShutdownTimeout,
 		Logger:          o.Logger,
 		Observer:        lobs,
+		Lifecycle:       lc,
 		Progress:        res.Commands,
 		Schedules:       res.Schedules,
 		Heal: func(ctx context.Context) error {
-			_, err := Repair(ctx, js, o.Settings)
+			r, err := Repair(ctx, js, o.Settings)
+			if err == nil {
+				lc.setUnavailable(r.Unschedulable)
+			}
 			return err
 		},
 		Rebind: func(ctx context.Context) (jetstream.Consumer, error) {
 			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
 			r, err := Repair(ctx, js, o.Settings)
+			if err == nil {
+				lc.setUnavailable(r.Unschedulable)
+			}
 			return r.Consumer, err
 		},
 	})

@@ -48,6 +48,9 @@ func (l *Loop) attempt(j *job, d handlers.Delivery, handled func()) (handlers.Re
 	if err != nil {
 		return reply, err
 	}
+	if err = l.opts.Lifecycle.after(l.work, d, reply); err != nil {
+		return reply, err
+	}
 	return l.deliver(j, reply)
 }
 
@@ -104,6 +107,9 @@ func (l *Loop) handle(j *job, d handlers.Delivery) (reply handlers.Reply, err er
 			err = &panicError{value: fmt.Sprint(p)}
 		}
 	}()
+	if d.Command.Type == events.SubjectReclaim && l.opts.Lifecycle != nil {
+		return l.opts.Lifecycle.reclaim(l.work, d)
+	}
 	return l.opts.Handler.Handle(l.work, d)
 }
 

@@ -59,6 +59,11 @@ type Resources struct {
 	// Schedules reports whether the command stream takes message
 	// schedules (nats-server 2.12 and later).
 	Schedules bool
+	// Pools remembers which pools are running low.
+	Pools jetstream.KeyValue
+	// Unschedulable is why the command stream cannot schedule the
+	// releases of time-bound seats; nil when it can.
+	Unschedulable error
 }
 
 // Setup creates or updates the streams, the durable consumer and both
@@ -94,6 +99,9 @@ func setup(ctx context.Context, js jetstream.JetStream, s Settings, update bool)
 		return r, err
 	}
 	r.Schedules = cmds.AllowMsgSchedules
+	if r.Unschedulable, err = SetupScheduling(ctx, js); err != nil {
+		return r, err
+	}
 	if _, err := ensureStream(ctx, js, jetstream.StreamConfig{
 		Name:        events.EventStream,
 		Description: "seatkeeper license results: the audit trail",
@@ -104,6 +112,14 @@ func setup(ctx context.Context, js jetstream.JetStream, s Settings, update bool)
 		Duplicates:  s.DedupWindow,
 		Replicas:    s.Replicas,
 	}); err != nil {
+		return r, err
+	}
+	// Results of later features go to the same stream: a stream created
+	// before them, or by an operator, gets their subjects added.
+	if err := addSubjects(ctx, js, events.EventStream, slices.Concat(events.LifecycleSubjects, events.PersonResultSubjects)); err != nil {
+		return r, err
+	}
+	if r.Pools, err = ensureBucket(ctx, js, events.PoolBucket, "seatkeeper pools running low", 0, s, update); err != nil {
 		return r, err
 	}
 	if r.Commands, err = ensureBucket(ctx, js, events.CommandBucket, "seatkeeper command ids and their results", s.CommandTTL, s, update); err != nil {
@@ -135,12 +151,22 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, want jetstream.St
 	}
 	have := st.CachedInfo().Config
 	for _, subj := range want.Subjects {
-		if subj != ScheduleSubjects && !slices.Contains(have.Subjects, subj) {
+		// The schedule subjects and license.reclaim are added below to a
+		// stream an older seatkeeper created.
+		if subj != ScheduleSubjects && subj != events.SubjectReclaim && !slices.Contains(have.Subjects, subj) {
 			return have, fmt.Errorf("stream %s exists without subject %s (it has %v): add the subject or remove the stream", want.Name, subj, have.Subjects)
 		}
 	}
 	if have.Retention != jetstream.LimitsPolicy {
 		return have, fmt.Errorf("stream %s exists with %s retention: seatkeeper needs limits retention", want.Name, have.Retention)
+	}
+	if slices.Contains(want.Subjects, events.SubjectReclaim) && !slices.Contains(have.Subjects, events.SubjectReclaim) {
+		upd := have
+		upd.Subjects = append(slices.Clone(upd.Subjects), events.SubjectReclaim)
+		if st, err = js.UpdateStream(ctx, upd); err != nil {
+			return have, fmt.Errorf("add %s to stream %s: %w", events.SubjectReclaim, want.Name, err)
+		}
+		have = st.CachedInfo().Config
 	}
 	if !want.AllowMsgSchedules || (have.AllowMsgSchedules && slices.Contains(have.Subjects, ScheduleSubjects)) {
 		return have, nil

@@ -51,4 +51,5 @@ var ErrorCodes = []string{
 	CodeUserNotFound, CodeLicenseNotFound, CodeCapacityExhausted, CodeAccountNotLicensed,
 	CodeAuthFailed, CodeForbidden, CodeVendorRejected, CodeRetriesExhausted,
 	CodeIdempotencyConflict, CodeAmbiguousUser, CodeInternalError,
+	CodeSchedulingUnavailable,
 }

@@ -36,6 +36,15 @@ type CommandData struct {
 	Licenses []string `json:"licenses,omitempty"`
 	Reason   string   `json:"reason,omitempty"`
 	DryRun   bool     `json:"dry_run,omitempty"`
+	// Until, on an assign, is when the seats it assigns are released by
+	// themselves (docs/design.md §11); zero for no end.
+	Until time.Time `json:"until,omitzero"`
+	// InactiveDays, WarnDays and Exempt are a license.reclaim's: seats
+	// unused for more than InactiveDays are warned about and released
+	// WarnDays later; Exempt users' seats never are.
+	InactiveDays int      `json:"inactive_days,omitempty"`
+	WarnDays     int      `json:"warn_days,omitempty"`
+	Exempt       []string `json:"exempt,omitempty"`
 }
 
 // NewCommand returns a command of type typ (one of the command subjects) with

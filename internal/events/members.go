@@ -21,6 +21,7 @@ var dataKinds = map[string]string{
 	"vendor": "string", "account": "string", "user": "string",
 	"email": "string", "person": "string",
 	"licenses": "list", "reason": "string", "dry_run": "boolean",
+	"until": "string", "inactive_days": "number", "warn_days": "number", "exempt": "list",
 }
 
 // checkMembers refuses what encoding/json would quietly accept in the JSON

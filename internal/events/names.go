@@ -35,7 +35,7 @@ const (
 )
 
 // CommandSubjects lists the subjects of the command stream.
-var CommandSubjects = []string{SubjectAssign, SubjectRelease, SubjectList}
+var CommandSubjects = []string{SubjectAssign, SubjectRelease, SubjectList, SubjectReclaim}
 
 // ResultSubjects lists the subjects of the result stream.
 var ResultSubjects = []string{SubjectAssigned, SubjectReleased, SubjectListed, SubjectFailed}
@@ -63,6 +63,8 @@ func ResultSubjectFor(commandType string) string {
 		return SubjectReleased
 	case SubjectList:
 		return SubjectListed
+	case SubjectReclaim:
+		return SubjectReclaimed
 	}
 	return SubjectFailed
 }

@@ -43,6 +43,8 @@ type ResultData struct {
 	Holdings []Holding `json:"holdings,omitzero"`
 	// Pools answers a list without a user.
 	Pools []Pool `json:"pools,omitzero"`
+	// Until repeats an assign's until: when its seats are released.
+	Until time.Time `json:"until,omitzero"`
 
 	DryRun     bool  `json:"dry_run"`
 	Attempts   int   `json:"attempts"`
@@ -134,6 +136,9 @@ func NewResult(cmd Command, seq uint64, at time.Time, data ResultData) Result {
 	}
 	data.Email, data.Person = cmd.Data.Email, cmd.Data.Person
 	data.DryRun = cmd.Data.DryRun
+	if cmd.Type == SubjectAssign {
+		data.Until = cmd.Data.Until
+	}
 	return Result{
 		SpecVersion:     SpecVersion,
 		Type:            ResultSubjectFor(cmd.Type),

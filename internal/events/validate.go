@@ -209,7 +209,10 @@ func checkData(cmd *Command) error {
 	if err := checkString("data.reason", d.Reason, MaxFieldBytes); err != nil {
 		return err
 	}
-	if d.User == "" && d.Email == "" && cmd.Type != SubjectList {
+	if err := checkReclaimFields(cmd); err != nil {
+		return err
+	}
+	if d.User == "" && d.Email == "" && cmd.Type != SubjectList && cmd.Type != SubjectReclaim {
 		return invalid("data.user is missing: %s needs the vendor's user id (or data.email)", cmd.Type)
 	}
 	if err := checkString("data.user", d.User, MaxUserBytes); err != nil {
@@ -219,6 +222,9 @@ func checkData(cmd *Command) error {
 		return invalid("data.email %s is not an e-mail address", quote(d.Email))
 	}
 	if err := checkString("data.person", d.Person, MaxUserBytes); err != nil {
+		return err
+	}
+	if err := checkUntil(cmd); err != nil {
 		return err
 	}
 	if cmd.Type == SubjectList {
@@ -323,7 +329,10 @@ func isCommandType(t string) bool {
 func jsonError(prefix string, err error) *ValidationError {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var tim *time.ParseError
 	switch {
+	case errors.As(err, &tim): // data.until is the one time in data
+		return invalid("%suntil %s is not an RFC 3339 timestamp", prefix, quote(tim.Value))
 	case errors.As(err, &syn):
 		return invalid("payload is not valid JSON: %s at byte %d", syn.Error(), syn.Offset)
 	case errors.As(err, &typ):

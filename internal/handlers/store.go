@@ -116,6 +116,12 @@ func Digest(cmd events.Command) string {
 	codes = slices.Compact(codes)
 	parts := []string{cmd.Type, cmd.Data.Vendor, cmd.Data.Account, cmd.Data.User,
 		strings.Join(codes, "\x1f"), strconv.FormatBool(cmd.Data.DryRun)}
+	// An assign's until is part of its meaning (the seat's term), added
+	// only when set so that the digests of commands without one stay as
+	// they were stored.
+	if !cmd.Data.Until.IsZero() {
+		parts = append(parts, cmd.Data.Until.UTC().Format(time.RFC3339Nano))
+	}
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\x1e")))
 	return hex.EncodeToString(sum[:8])
 }

@@ -191,3 +191,7 @@ func storedResults(ctx context.Context, t testing.TB, js jetstream.JetStream) (m
 	}
 	return out, nil
 }
+
+// Notify receives a value after results have arrived; a test waiting for
+// a particular result checks ByID again on each.
+func (r *Results) Notify() <-chan struct{} { return r.notify }

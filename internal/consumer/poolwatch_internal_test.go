@@ -1,0 +1,122 @@
+package consumer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"go.uber.org/zap"
+
+	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/natstest"
+)
+
+// poolLowEvents returns the license.pool_low events stored in the result
+// stream.
+func poolLowEvents(t *testing.T, js jetstream.JetStream) []events.Notice[events.PoolLowData] {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := js.Stream(ctx, events.EventStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(events.SubjectPoolLow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int(info.State.Subjects[events.SubjectPoolLow])
+	var out []events.Notice[events.PoolLowData]
+	if n == 0 {
+		return nil
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	sch, err := c.Compile("../../docs/schema/pool_low.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := js.OrderedConsumer(ctx, events.EventStream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{events.SubjectPoolLow}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(n, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m := range batch.Messages() {
+		var e events.Notice[events.PoolLowData]
+		if err := json.Unmarshal(m.Data(), &e); err != nil {
+			t.Fatal(err)
+		}
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(m.Data()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(inst); err != nil {
+			t.Errorf("pool_low event does not validate against docs/schema/pool_low.schema.json: %v", err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func newPoolWatchFor(t *testing.T, js jetstream.JetStream, res Resources) *PoolWatch {
+	return NewPoolWatch(t.Context(), nil, res.Pools, js, 0.1, zap.NewNop())
+}
+
+// A pool that crosses into running low is announced once, however many
+// replicas see it and however often (a restarted worker included), and
+// again only after it went back above the threshold.
+func TestPoolLowOncePerCrossingAcrossReplicas(t *testing.T) {
+	srv := natstest.RunServer(t, nil)
+	js, err := jetstream.New(natstest.Connect(t, srv.ClientURL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s := DefaultSettings(1)
+	s.Storage = jetstream.MemoryStorage
+	res, err := Setup(ctx, js, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := func(free int) []events.Pool {
+		return []events.Pool{{Code: "creatorUT", Total: 1000, Assigned: 1000 - free, Free: free}}
+	}
+	observe := func(free int) {
+		t.Helper()
+		// Three replicas see the same pool at once.
+		var wg sync.WaitGroup
+		for range 3 {
+			pw := newPoolWatchFor(t, js, res)
+			wg.Go(func() {
+				if err := pw.observe(ctx, "arcgis", "org", pool(free)); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	for _, step := range []struct {
+		free int
+		want int // pool_low events stored after the step
+	}{
+		{150, 0}, {100, 0}, {99, 1}, {80, 1}, {99, 1}, {101, 1}, {99, 2}, {5, 2},
+	} {
+		observe(step.free)
+		if got := len(poolLowEvents(t, js)); got != step.want {
+			t.Fatalf("after free %d: %d pool_low events, want %d", step.free, got, step.want)
+		}
+	}
+	e := poolLowEvents(t, js)[1]
+	if e.Data.Free != 99 || e.Data.Total != 1000 || e.Data.Code != "creatorUT" || e.Data.Threshold != 0.1 {
+		t.Errorf("pool_low data %+v", e.Data)
+	}
+}
