@@ -52,7 +52,7 @@ func TestWorkerRefusesToPretend(t *testing.T) {
 		if code != 0 {
 			t.Errorf("worker %s: exit %d, want 0\n%s", help, code, out)
 		}
-		for _, want := range []string{"-sandbox", "NATS_URL", "SEATKEEPER_CONCURRENCY        32", "SEATKEEPER_DATA_DIR           ./data",
+		for _, want := range []string{"-sandbox", "NATS_URL", "SEATKEEPER_CONCURRENCY        256", "SEATKEEPER_DATA_DIR           ./data",
 			"UIPATH_CLIENT_SECRET", "M365_GRAPH_URL", "_FILE"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("worker %s lacks %q:\n%s", help, want, out)

@@ -99,7 +99,7 @@ func TestReadmeQuickstart(t *testing.T) {
 	testCmd := strings.TrimSpace(strings.SplitN(setup[1], "#", 2)[0])
 	// CI runs the same command.
 	ci, err := os.ReadFile("../../.ci/run")
-	if err != nil || testCmd != "go test -race -count=1 ./..." || !strings.Contains(string(ci), testCmd) {
+	if err != nil || testCmd != "go test -race -count=1 -timeout 30m ./..." || !strings.Contains(string(ci), testCmd) {
 		t.Errorf("the README's test command %q is not what .ci/run runs", testCmd)
 	}
 
