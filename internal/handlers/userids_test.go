@@ -95,3 +95,50 @@ func TestAnObjectIDAndItsUPNAreOneSeatHolder(t *testing.T) {
 		t.Errorf("lanes once the UPN is resolved: %s and %s, want one", laneUPN, laneOID)
 	}
 }
+
+// counting counts the resolutions asked of r.
+type counting struct {
+	r vendors.UserResolver
+	n *int
+}
+
+func (c counting) ResolveUser(ctx context.Context, account, user string) (string, error) {
+	*c.n++
+	return c.r.ResolveUser(ctx, account, user)
+}
+
+// A user name is resolved once per worker while its resolution is fresh,
+// and again once it is older than ten minutes (a UPN can pass to another
+// user after a rename). A name the vendor does not know ends as
+// user_not_found, without a hold.
+func TestAUserNameIsResolvedOnceWhileFresh(t *testing.T) {
+	w, fake, client := graphWorld(t)
+	fake.AddSKU("ENTERPRISEPACK", 10, 0)
+	fake.AddSKU("SPE_E3", 10, 0)
+	const upn = "Jane.Doe@contoso.example"
+	fake.AddUser(m365test.User{UPN: upn, UsageLocation: "US"})
+	asked := 0
+	a := w.replica("a", func(v vendors.Vendor) vendors.Vendor {
+		return resolvingHook{hooked{Vendor: v, after: func(string) {}}, counting{client, &asked}}
+	})
+
+	mustHandle(t, a, graphCmd(events.SubjectAssign, "c1", upn, base, "ENTERPRISEPACK"), 1)
+	mustHandle(t, a, graphCmd(events.SubjectAssign, "c2", strings.ToLower(upn), base.Add(time.Minute), "SPE_E3"), 2)
+	if got := asked; got != 1 {
+		t.Errorf("two commands for one UPN made %d resolutions, want 1", got)
+	}
+	w.clock.Advance(10 * time.Minute)
+	mustHandle(t, a, graphCmd(events.SubjectRelease, "c3", upn, base.Add(2*time.Minute), "SPE_E3"), 3)
+	if got := asked; got != 2 {
+		t.Errorf("after ten minutes: %d resolutions, want 2", got)
+	}
+
+	keys := w.ledger.keyList()
+	r := mustHandle(t, a, graphCmd(events.SubjectAssign, "c4", "nobody@contoso.example", base, "ENTERPRISEPACK"), 4)
+	if r.Data.Error == nil || r.Data.Error.Code != events.CodeUserNotFound {
+		t.Errorf("assign to an unknown UPN: error %+v, want user_not_found", r.Data.Error)
+	}
+	if got := w.ledger.keyList(); !slices.Equal(got, keys) {
+		t.Errorf("ledger keys after an unknown user: %v, want %v unchanged", got, keys)
+	}
+}
