@@ -127,8 +127,12 @@ func (h *Handler) resolveUser(ctx context.Context, t *task) (*events.Result, err
 	r, _ := vendors.ResolverOf(t.v)
 	spelled := canonical(t.cmd)
 	var id string
-	attempts, err := h.opts.Policy.Retry(ctx, t.rec.FirstAttempt, func(ctx context.Context) error {
-		var err error
+	attempts, err := h.opts.Policy.Retry(ctx, t.rec.FirstAttempt, func(ctx context.Context) (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = recovered(p) // a permanent failure, as in run
+			}
+		}()
 		id, err = r.ResolveUser(ctx, t.cmd.Data.Account, t.cmd.Data.User)
 		return err
 	})
