@@ -60,7 +60,8 @@ func (l *Loop) dispatch(msg jetstream.Msg) {
 		go l.reject(j)
 		return
 	}
-	// One lane per seat holder, however the command spells the user.
+	// One lane per seat holder, however the command spells the user (a
+	// Microsoft 365 UPN once this worker has resolved it: Handler.LaneKey).
 	vendor, key := j.cmd.Data.Vendor, l.opts.Handler.LaneKey(j.cmd)
 	final := l.lastDelivery(meta)
 	l.mu.Lock()

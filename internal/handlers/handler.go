@@ -120,6 +120,8 @@ type Handler struct {
 	// finished are the commands this worker finished whose holds it left
 	// in place, by ledger key.
 	finished map[string]finishedHold
+	// users are user names resolved to their vendor's stable ids.
+	users resolvedUsers
 }
 
 // New returns a Handler.
@@ -194,11 +196,13 @@ func (h *Handler) Handle(ctx context.Context, d Delivery) (Reply, error) {
 	}
 	t.cmd, t.digest = d.Command, Digest(d.Command)
 	if resolveErr == nil && h.takesHold(t.cmd) && t.cmd.Data.User != "" {
-		t.entry = make(chan entryRead, 1)
-		go func(key string) {
-			e, rev, err := h.readEntry(ctx, key)
-			t.entry <- entryRead{e, rev, err}
-		}(canonical(t.cmd).Key())
+		if s, known := h.knownHolder(v, t.cmd); known { // userids.go
+			t.holder, t.entry = s, make(chan entryRead, 1)
+			go func(key string) {
+				e, rev, err := h.readEntry(ctx, key)
+				t.entry <- entryRead{e, rev, err}
+			}(s.Key())
+		}
 	}
 	rec, rev, err := readRecord(ctx, h.opts.Store, t.cmd.ID)
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -232,7 +236,10 @@ func (h *Handler) Handle(ctx context.Context, d Delivery) (Reply, error) {
 		}
 		t.cachedUser = cached
 	}
-	t.v, t.holder, t.own = v, canonical(t.cmd), mark{Time: commandTime(d), Seq: d.Seq, Command: t.cmd.ID}
+	t.v, t.own = v, mark{Time: commandTime(d), Seq: d.Seq, Command: t.cmd.ID}
+	if done, reply, err := h.seatHolder(ctx, t); done {
+		return reply, err
+	}
 	return h.work(ctx, t)
 }
 
@@ -259,7 +266,11 @@ func (h *Handler) resolve(cmd *events.Command) (vendors.Vendor, error) {
 }
 
 // LaneKey returns the key of the lane cmd runs in within this worker: its
-// seat holder's, the same for every spelling of one user. A command that
+// seat holder's, the same for every spelling of one user. It calls no
+// vendor: a Microsoft 365 user named by UPN shares its object id's lane
+// once this worker has resolved that UPN (userids.go); until then the two
+// lanes are kept from changing the user at once by its hold in the
+// ledger, as commands on two replicas are. A command that
 // names an e-mail instead of a user is laned by the e-mail: before it is
 // resolved the user is unknown, and one lane for all of them would run a
 // thousand joiners' commands one after another.
@@ -272,7 +283,7 @@ func (h *Handler) LaneKey(cmd events.Command) string {
 	if cmd.Data.User == "" && cmd.Data.Email != "" {
 		cmd.Data.User = "email:" + strings.ToLower(cmd.Data.Email)
 	}
-	return canonical(cmd).Key()
+	return h.cachedHolder(cmd).Key()
 }
 
 // replay returns the stored result of a finished command.

@@ -168,3 +168,19 @@ func TestConformanceDirectory(t *testing.T) {
 		Unknown: "nobody@example.com",
 	})
 }
+
+// A user's UPN and object id resolve to its object id.
+func TestConformanceResolver(t *testing.T) {
+	s := newTenant(t)
+	vendortest.RunResolver(t, vendortest.ResolverCase{
+		Resolver: newClient(t, testConfig(s)),
+		Account:  m365test.TenantID,
+		NewUser: func(*testing.T) ([]string, string) {
+			upn := fmt.Sprintf("Resolved.User%03d@Contoso.example", userSeq.Add(1))
+			id := s.AddUser(m365test.User{UPN: upn})
+			return []string{upn, id}, id
+		},
+		CaseInsensitive: true,
+		Unknown:         "nobody@contoso.example",
+	})
+}
