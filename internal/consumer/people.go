@@ -23,6 +23,9 @@ type PeopleOptions struct {
 	// Bucket is the people bucket (person records).
 	Bucket jetstream.KeyValue
 	Policy *people.Policy
+	// Scheduling is why the people stream cannot schedule dated events
+	// (see SetupPeopleScheduling); nil when it can.
+	Scheduling error
 	// Vendors are the configured vendors: a leaver's release_all covers
 	// each of them.
 	Vendors []string
@@ -105,7 +108,8 @@ func (p *People) pull(ctx context.Context, it jetstream.MessagesContext) error {
 			p.log.Warn("pull person events", zap.Error(err))
 			continue
 		}
-		p.settle(msg, p.Handle(ctx, msg.Subject(), msg.Data(), metadata(msg)))
+		fired := msg.Headers().Get(jetstream.SchedulerHeader) != ""
+		p.settle(msg, p.Handle(ctx, msg.Subject(), msg.Data(), metadata(msg), fired))
 	}
 }
 
@@ -135,10 +139,12 @@ func (p *People) settle(msg jetstream.Msg, err error) {
 	}
 }
 
-// Handle reconciles one delivery of a person event. An error other than
-// errInvalidEvent means NATS could not be reached; the event is then
-// delivered again and reconciled to the same commands.
-func (p *People) Handle(ctx context.Context, subject string, payload []byte, meta jetstream.MsgMetadata) error {
+// Handle reconciles one delivery of a person event; one whose effective
+// time is ahead is scheduled instead, unless JetStream published it from
+// its schedule (fired). An error other than errInvalidEvent means NATS
+// could not be reached; the event is then delivered again and reconciled
+// to the same commands.
+func (p *People) Handle(ctx context.Context, subject string, payload []byte, meta jetstream.MsgMetadata, fired bool) error {
 	ev, err := events.DecodePersonEvent(subject, payload)
 	var verr *events.ValidationError
 	if errors.As(err, &verr) {
@@ -147,11 +153,10 @@ func (p *People) Handle(ctx context.Context, subject string, payload []byte, met
 		}
 		res := events.NewPersonResult(ev, meta.Sequence.Stream, time.Now(), events.PersonResultData{
 			Error: &events.Error{Code: verr.Code, Message: verr.Message}})
-		if err := p.publishJSON(ctx, res.Type, res.ID, res); err != nil {
-			return err
-		}
-		p.log.Info("person event refused", zap.String("event_id", ev.ID), zap.String("error", verr.Message))
-		return fmt.Errorf("%w: %s", errInvalidEvent, verr.Message)
+		return p.refuse(ctx, res)
+	}
+	if !people.Due(ev, time.Now(), fired) {
+		return p.schedule(ctx, ev, payload, meta)
 	}
 	in := people.Input{Event: ev, Seq: meta.Sequence.Stream, Published: meta.Timestamp}
 	for {
@@ -181,6 +186,16 @@ func (p *People) Handle(ctx context.Context, subject string, payload []byte, met
 			zap.Int("commands", len(plan.Commands)), zap.Bool("skipped", plan.Result.Skipped != nil))
 		return nil
 	}
+}
+
+// refuse publishes res, a person.failed outcome, and returns the
+// errInvalidEvent that terminates the event.
+func (p *People) refuse(ctx context.Context, res events.PersonResult) error {
+	if err := p.publishJSON(ctx, res.Type, res.ID, res); err != nil {
+		return err
+	}
+	p.log.Info("person event refused", zap.String("event_id", res.Data.EventID), zap.String("error", res.Data.Error.Message))
+	return fmt.Errorf("%w: %s", errInvalidEvent, res.Data.Error.Message)
 }
 
 // plan reads the person's record and reconciles the event against it.
@@ -248,7 +263,15 @@ func StartPeopleService(ctx context.Context, js jetstream.JetStream, s Settings,
 	if err != nil {
 		return nil, fmt.Errorf("set up people: %w", err)
 	}
+	unavailable, err := SetupPeopleScheduling(setupCtx, js)
+	if err != nil {
+		return nil, fmt.Errorf("set up people: %w", err)
+	}
+	if unavailable != nil {
+		log.Warn("dated person events will fail", zap.Error(unavailable))
+	}
 	return StartPeople(ctx, PeopleOptions{JS: js, Consumer: cons, Bucket: kv, Policy: policy, Vendors: vendors, Logger: log,
+		Scheduling: unavailable,
 		Rebind: func(ctx context.Context) (jetstream.Consumer, error) {
 			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()

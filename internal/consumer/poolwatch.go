@@ -195,4 +195,3 @@ func poolKey(vendor, account, code string) string {
 	enc := base64.RawURLEncoding.EncodeToString
 	return vendor + "." + enc([]byte(account)) + "." + enc([]byte(code))
 }
-

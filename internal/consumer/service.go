@@ -91,7 +91,7 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 		Observer: hobs,
 		Logger:   o.Logger,
 
-		Identities: Identities{KV: peopleKV},
+		Identities:   Identities{KV: peopleKV},
 		MaxClockSkew: o.MaxClockSkew,
 	})
 	var pools *PoolWatch

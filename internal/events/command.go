@@ -60,4 +60,3 @@ func NewCommand(typ, source, id string, at time.Time, data CommandData) Command 
 		Data:            data,
 	}
 }
-

@@ -22,6 +22,18 @@ const (
 const (
 	SubjectPersonReconciled = "person.reconciled"
 	SubjectPersonFailed     = "person.failed"
+	// SubjectPersonScheduled says that an event with a future effective
+	// time was scheduled: its person.reconciled follows at that time.
+	SubjectPersonScheduled = "person.scheduled"
+)
+
+// PersonSchedulePrefix is the first two tokens of the people stream's
+// schedule subjects, one per dated event:
+// person.schedule.<person>.<event id>. The people consumer never receives
+// them; JetStream publishes each event on its own subject when it is due.
+const (
+	PersonSchedulePrefix   = "person.schedule"
+	PersonScheduleSubjects = PersonSchedulePrefix + ".>"
 )
 
 // The people stream, its durable consumer and the people bucket.
@@ -35,7 +47,7 @@ const (
 var PersonSubjects = []string{SubjectPersonJoined, SubjectPersonChanged, SubjectPersonLeft}
 
 // PersonResultSubjects lists the subjects person outcomes are published on.
-var PersonResultSubjects = []string{SubjectPersonReconciled, SubjectPersonFailed}
+var PersonResultSubjects = []string{SubjectPersonReconciled, SubjectPersonFailed, SubjectPersonScheduled}
 
 // Limits on a person event, beside the command limits it shares (payload,
 // id, field length).
@@ -72,6 +84,20 @@ type PersonData struct {
 	// Attributes are strings, numbers, booleans or lists of strings, named
 	// so that a policy can write person.<name>.
 	Attributes map[string]any `json:"attributes,omitempty"`
+	// Effective is when the fact takes effect (a leaving date, a move's
+	// start date): an event whose effective time is in the future is
+	// scheduled and reconciled then. Zero is now.
+	Effective time.Time `json:"effective,omitzero"`
+}
+
+// OrderTime is when the event applies: its effective time when that is
+// later than its time, else its time. Events for one person apply in this
+// order, and the commands derived from it carry it.
+func (ev PersonEvent) OrderTime() time.Time {
+	if ev.Data.Effective.After(ev.Time) {
+		return ev.Data.Effective
+	}
+	return ev.Time
 }
 
 // NewPersonEvent returns a person event of type typ with the envelope
@@ -86,7 +112,7 @@ var personAttributeKinds = map[string]string{
 	"time": "string", "datacontenttype": "string", "data": "object",
 }
 
-var personDataKinds = map[string]string{"person": "string", "email": "string", "attributes": "object"}
+var personDataKinds = map[string]string{"person": "string", "email": "string", "attributes": "object", "effective": "string"}
 
 // attributeName is what a CEL field selection (person.department) can name.
 var attributeName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)

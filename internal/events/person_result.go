@@ -37,6 +37,9 @@ type PersonResultData struct {
 	// person with a later time was applied already.
 	Skipped *Skip `json:"skipped,omitempty"`
 	DryRun  bool  `json:"dry_run,omitempty"`
+	// Scheduled is set on person.scheduled only: when the event will be
+	// reconciled (its effective time).
+	Scheduled time.Time `json:"scheduled,omitzero"`
 	// Error is set on person.failed only.
 	Error *Error `json:"error,omitempty"`
 }
@@ -76,6 +79,18 @@ const (
 
 // PersonResultID returns the id of the outcome of the person event eventID.
 func PersonResultID(eventID string) string { return eventID + "/reconciled" }
+
+// PersonScheduledID returns the id of the person.scheduled outcome of the
+// person event eventID: apart from its person.reconciled, which follows.
+func PersonScheduledID(eventID string) string { return eventID + "/scheduled" }
+
+// NewPersonScheduled returns the person.scheduled outcome of ev: it will
+// be reconciled at its effective time.
+func NewPersonScheduled(ev PersonEvent, seq uint64, at time.Time) PersonResult {
+	r := NewPersonResult(ev, seq, at, PersonResultData{Scheduled: ev.Data.Effective.UTC()})
+	r.Type, r.ID = SubjectPersonScheduled, PersonScheduledID(ev.ID)
+	return r
+}
 
 // NewPersonResult returns the outcome of ev with the envelope filled in;
 // with data.Error set it is a person.failed event.

@@ -150,4 +150,3 @@ func TestPersonResultMatchesSchema(t *testing.T) {
 }
 
 var t0 = time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
-

@@ -60,7 +60,7 @@ type Plan struct {
 // policy names.
 func (p *Policy) Reconcile(prev *Record, in Input, vendors []string) Plan {
 	ev := in.Event
-	at := ev.Time
+	at := ev.OrderTime()
 	if at.IsZero() {
 		at = in.Published
 	}
