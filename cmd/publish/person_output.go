@@ -22,6 +22,10 @@ func printPersonResult(w io.Writer, r events.PersonResult) {
 		fmt.Fprintf(w, "  error: %s: %s\n", d.Error.Code, d.Error.Message)
 		return
 	}
+	if !d.Scheduled.IsZero() {
+		fmt.Fprintf(w, "  scheduled: reconciled at %s\n", d.Scheduled.Format("2006-01-02T15:04:05Z07:00"))
+		return
+	}
 	if s := d.Skipped; s != nil {
 		fmt.Fprintf(w, "  skipped: %s by %s (%s); nothing changed\n", s.Reason, s.NewerEvent, s.NewerTime.Format("2006-01-02T15:04:05Z07:00"))
 		return

@@ -1,0 +1,26 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestDatedLeaverInSchedules: publish person left --effective schedules the
+// leaver (--wait says when), and publish schedules lists it beside the
+// seat releases until its date.
+func TestDatedLeaverInSchedules(t *testing.T) {
+	e := newPeopleEnv(t, 5)
+	o := e.run("", "person", "left", "--person", "E77", "--email", "lu.park@example.com", "--id", "leave-77",
+		"--effective", "30d", "--wait")
+	if o.status != exitOK || !strings.Contains(o.stdout, "person.scheduled") {
+		t.Fatalf("person left --effective 30d --wait: %d\n%s%s", o.status, o.stdout, o.stderr)
+	}
+	o = e.run("", "schedules")
+	if o.status != exitOK || !strings.Contains(o.stdout, "leave-77") || !strings.Contains(o.stdout, "E77") ||
+		!strings.Contains(o.stdout, "person.left") {
+		t.Errorf("schedules: %d, want the dated leaver listed\n%s%s", o.status, o.stdout, o.stderr)
+	}
+	if o = e.run("", "schedules", "--vendor", "m365"); strings.Contains(o.stdout, "leave-77") {
+		t.Errorf("schedules --vendor m365 lists a person event:\n%s", o.stdout)
+	}
+}
