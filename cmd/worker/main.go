@@ -113,7 +113,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	probes.setService(svc)
-	if err := startPeople(ctx, svc, opts.Settings, personPolicy, policySource, vendorReg.Names(), log); err != nil {
+	if err := startPeople(ctx, svc, opts.Settings, policySource, consumer.PeopleOptions{
+		Policy: personPolicy, Vendors: vendorReg.Names(), MaxClockSkew: cfg.MaxClockSkew, Logger: log}); err != nil {
 		return err
 	}
 	go refreshGauges(ctx, svc, vendorReg, m, cfg.PoolRefresh, log)

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/handlers"
 	"github.com/seatkeeper/seatkeeper/internal/people"
 )
 
@@ -26,6 +27,9 @@ type PeopleOptions struct {
 	// Scheduling is why the people stream cannot schedule dated events
 	// (see SetupPeopleScheduling); nil when it can.
 	Scheduling error
+	// MaxClockSkew is how far ahead of the worker's clock an event's time
+	// may be, as for commands; 0 means handlers.DefaultMaxClockSkew.
+	MaxClockSkew time.Duration
 	// Vendors are the configured vendors: a leaver's release_all covers
 	// each of them.
 	Vendors []string
@@ -53,6 +57,9 @@ type People struct {
 func StartPeople(ctx context.Context, o PeopleOptions) (*People, error) {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
+	}
+	if o.MaxClockSkew <= 0 {
+		o.MaxClockSkew = handlers.DefaultMaxClockSkew
 	}
 	p := &People{opts: o, log: o.Logger, done: make(chan struct{})}
 	it, err := o.Consumer.Messages(jetstream.PullMaxMessages(64))
@@ -146,6 +153,13 @@ func (p *People) settle(msg jetstream.Msg, err error) {
 // to the same commands.
 func (p *People) Handle(ctx context.Context, subject string, payload []byte, meta jetstream.MsgMetadata, fired bool) error {
 	ev, err := events.DecodePersonEvent(subject, payload)
+	if err == nil {
+		// A time far ahead would order the person's events wrongly, and
+		// every command derived from it would be refused one by one.
+		if v := events.CheckTime(ev.Time, time.Now(), p.opts.MaxClockSkew); v != nil {
+			err = v
+		}
+	}
 	var verr *events.ValidationError
 	if errors.As(err, &verr) {
 		if ev.ID == "" {
@@ -255,8 +269,10 @@ func (p *People) publishJSON(ctx context.Context, subject, id string, v any) err
 }
 
 // StartPeopleService sets up the people stream, consumer and bucket on js
-// and starts reconciling person events with policy until ctx ends.
-func StartPeopleService(ctx context.Context, js jetstream.JetStream, s Settings, policy *people.Policy, vendors []string, log *zap.Logger) (*People, error) {
+// (and scheduling for dated events) and starts reconciling person events
+// until ctx ends. o carries the policy, the vendors, the clock skew and
+// the logger; the rest of it is filled in here.
+func StartPeopleService(ctx context.Context, js jetstream.JetStream, s Settings, o PeopleOptions) (*People, error) {
 	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	cons, kv, err := SetupPeople(setupCtx, js, s)
@@ -267,15 +283,15 @@ func StartPeopleService(ctx context.Context, js jetstream.JetStream, s Settings,
 	if err != nil {
 		return nil, fmt.Errorf("set up people: %w", err)
 	}
-	if unavailable != nil {
-		log.Warn("dated person events will fail", zap.Error(unavailable))
+	if unavailable != nil && o.Logger != nil {
+		o.Logger.Warn("dated person events will fail", zap.Error(unavailable))
 	}
-	return StartPeople(ctx, PeopleOptions{JS: js, Consumer: cons, Bucket: kv, Policy: policy, Vendors: vendors, Logger: log,
-		Scheduling: unavailable,
-		Rebind: func(ctx context.Context) (jetstream.Consumer, error) {
-			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			defer cancel()
-			cons, _, err := SetupPeople(ctx, js, s)
-			return cons, err
-		}})
+	o.JS, o.Consumer, o.Bucket, o.Scheduling = js, cons, kv, unavailable
+	o.Rebind = func(ctx context.Context) (jetstream.Consumer, error) {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		cons, _, err := SetupPeople(ctx, js, s)
+		return cons, err
+	}
+	return StartPeople(ctx, o)
 }

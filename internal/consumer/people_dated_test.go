@@ -2,6 +2,7 @@ package consumer_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,5 +65,21 @@ func TestDatedLeaverReconciledAtItsDate(t *testing.T) {
 		if got := v.held(users[v.name]); len(got) != 0 {
 			t.Errorf("%s still holds %v after the dated leaver", v.name, got)
 		}
+	}
+}
+
+// TestPersonEventTimeAheadFails: a person event whose time is further
+// ahead of the worker's clock than the allowed skew is person.failed
+// naming its time, with no command published (each would be refused).
+func TestPersonEventTimeAheadFails(t *testing.T) {
+	vs := directoryVendors(t, 2)
+	e := newPeopleEnv(t, vs, peoplePolicy(t, vs, false))
+	ahead := personEvent(events.SubjectPersonJoined, "hire-2062", "E62", "ty.ng@example.com", time.Now().AddDate(36, 0, 0),
+		map[string]any{"department": "Engineering", "title": "Clerk"})
+	e.publishPerson(ahead, "")
+	r := e.reconciled(ahead.ID)
+	if r.Type != events.SubjectPersonFailed || r.Data.Error == nil || r.Data.Error.Code != events.CodeInvalidCommand ||
+		!strings.Contains(r.Data.Error.Message, "time") || len(r.Data.Commands) != 0 {
+		t.Errorf("event dated 36 years ahead: %s %+v, want person.failed invalid_command naming its time, no command", r.Type, r.Data)
 	}
 }

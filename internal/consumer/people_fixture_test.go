@@ -153,7 +153,7 @@ func newPeopleEnv(t testing.TB, vs []*directoryVendor, policy *people.Policy) *p
 	}
 	t.Cleanup(func() { _ = sub.Unsubscribe() })
 	ctx, cancel := context.WithCancel(context.Background())
-	p, err := consumer.StartPeopleService(ctx, e.js, e.so.Settings, policy, names, e.so.Logger)
+	p, err := consumer.StartPeopleService(ctx, e.js, e.so.Settings, consumer.PeopleOptions{Policy: policy, Vendors: names, Logger: e.so.Logger})
 	if err != nil {
 		t.Fatal(err)
 	}
