@@ -108,6 +108,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	defer stopIngress()
 
 	opts := serviceOptions(cfg, nc, vendorReg, log, m)
+	opts.PersonPolicy = personPolicy // reclaim.exempt
 	svc, err := consumer.Start(ctx, opts)
 	if err != nil {
 		return err
