@@ -66,13 +66,17 @@ const (
 // structured JSON mode published on person.joined, person.changed or
 // person.left.
 type PersonEvent struct {
-	SpecVersion     string     `json:"specversion"`
-	Type            string     `json:"type"`
-	Source          string     `json:"source"`
-	ID              string     `json:"id"`
-	Time            time.Time  `json:"time,omitzero"`
-	DataContentType string     `json:"datacontenttype,omitempty"`
-	Data            PersonData `json:"data"`
+	SpecVersion     string    `json:"specversion"`
+	Type            string    `json:"type"`
+	Source          string    `json:"source"`
+	ID              string    `json:"id"`
+	Time            time.Time `json:"time,omitzero"`
+	DataContentType string    `json:"datacontenttype,omitempty"`
+	// AuthType and AuthID are the CloudEvents Auth Context extension, as
+	// on a command: who sent the event (the HTTP ingress sets them).
+	AuthType string     `json:"authtype,omitempty"`
+	AuthID   string     `json:"authid,omitempty"`
+	Data     PersonData `json:"data"`
 }
 
 // PersonData is the data of a PersonEvent. Joined and changed events carry
@@ -143,7 +147,7 @@ func DecodePersonEvent(subject string, payload []byte) (PersonEvent, error) {
 	var cmd Command
 	fill(&cmd, &w)
 	ev = PersonEvent{SpecVersion: cmd.SpecVersion, Type: cmd.Type, Source: cmd.Source, ID: cmd.ID,
-		Time: cmd.Time, DataContentType: cmd.DataContentType}
+		Time: cmd.Time, DataContentType: cmd.DataContentType, AuthType: cmd.AuthType, AuthID: cmd.AuthID}
 	if len(ev.ID) > 0 && !validPersonEventID(ev.ID) {
 		ev.ID = ""
 	}
@@ -169,7 +173,8 @@ func DecodePersonEvent(subject string, payload []byte) (PersonEvent, error) {
 func checkPersonEnvelope(subject string, ev *PersonEvent, w *wireCommand) error {
 	// The envelope rules are the commands'; only the id's length and the
 	// types differ.
-	probe := Command{SpecVersion: ev.SpecVersion, Source: ev.Source, ID: derefOr(w.ID), Type: SubjectAssign}
+	probe := Command{SpecVersion: ev.SpecVersion, Source: ev.Source, ID: derefOr(w.ID), Type: SubjectAssign,
+		AuthType: ev.AuthType, AuthID: ev.AuthID}
 	if err := checkEnvelope(SubjectAssign, &probe, &wireCommand{
 		SpecVersion: w.SpecVersion, Type: &probe.Type, Source: w.Source, ID: w.ID, Time: w.Time,
 		DataContentType: w.DataContentType, Data: w.Data,

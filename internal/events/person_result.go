@@ -23,6 +23,8 @@ type PersonResultData struct {
 	EventSource string `json:"event_source,omitempty"`
 	EventType   string `json:"event_type,omitempty"`
 	EventSeq    uint64 `json:"event_seq,omitempty"`
+	// EventAuthID repeats the event's authid attribute: who sent it.
+	EventAuthID string `json:"event_authid,omitempty"`
 	Person      string `json:"person,omitempty"`
 	Email       string `json:"email,omitempty"`
 	// Rules says, for each rule of the policy, whether it matched; a rule
@@ -96,6 +98,7 @@ func NewPersonScheduled(ev PersonEvent, seq uint64, at time.Time) PersonResult {
 // with data.Error set it is a person.failed event.
 func NewPersonResult(ev PersonEvent, seq uint64, at time.Time, data PersonResultData) PersonResult {
 	data.EventID, data.EventSource, data.EventType, data.EventSeq = ev.ID, ev.Source, ev.Type, seq
+	data.EventAuthID = ev.AuthID
 	if data.Person == "" {
 		data.Person = ev.Data.Person
 	}

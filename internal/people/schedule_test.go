@@ -78,3 +78,24 @@ func mustPolicy(t *testing.T, src string) *people.Policy {
 	}
 	return p
 }
+
+// TestSenderCarried: the sender of a person event (its authid, set by the
+// HTTP ingress) is carried into the commands derived from it and into its
+// outcome.
+func TestSenderCarried(t *testing.T) {
+	p := mustPolicy(t, `rules:
+  - name: eng
+    when: person.department == "Engineering"
+    grant: {uipath: [A]}
+`)
+	ev := events.NewPersonEvent(events.SubjectPersonJoined, "hr", "hire", time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC),
+		events.PersonData{Person: "E1", Email: "e1@example.com", Attributes: map[string]any{"department": "Engineering"}})
+	ev.AuthType, ev.AuthID = "app_user", "bamboohr-webhook"
+	plan := p.Reconcile(nil, people.Input{Event: ev, Seq: 1}, nil)
+	if len(plan.Commands) != 1 || plan.Commands[0].AuthID != ev.AuthID || plan.Commands[0].AuthType != ev.AuthType {
+		t.Errorf("commands %+v, want one carrying authid %q", plan.Commands, ev.AuthID)
+	}
+	if r := events.NewPersonResult(ev, 1, time.Now(), plan.Result); r.Data.EventAuthID != ev.AuthID {
+		t.Errorf("outcome event_authid %q, want %q", r.Data.EventAuthID, ev.AuthID)
+	}
+}
