@@ -115,7 +115,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	probes.setService(svc)
 	if err := startPeople(ctx, svc, opts.Settings, policySource, consumer.PeopleOptions{
-		Policy: personPolicy, Vendors: vendorReg.Names(), MaxClockSkew: cfg.MaxClockSkew, Logger: log}); err != nil {
+		Policy: personPolicy, Vendors: vendorReg.Names(), MaxClockSkew: cfg.MaxClockSkew, Logger: log, Observer: m}); err != nil {
 		return err
 	}
 	go refreshGauges(ctx, svc, vendorReg, m, cfg.PoolRefresh, log)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -30,6 +31,8 @@ type PeopleOptions struct {
 	// MaxClockSkew is how far ahead of the worker's clock an event's time
 	// may be, as for commands; 0 means handlers.DefaultMaxClockSkew.
 	MaxClockSkew time.Duration
+	// Observer counts person outcomes; nil for none.
+	Observer PeopleObserver
 	// Vendors are the configured vendors: a leaver's release_all covers
 	// each of them.
 	Vendors []string
@@ -37,6 +40,13 @@ type PeopleOptions struct {
 	// Rebind sets the consumer up again when it stops delivering; nil
 	// binds to Consumer again.
 	Rebind func(context.Context) (jetstream.Consumer, error)
+}
+
+// PeopleObserver receives each person event's outcome: its type and
+// reconciled, skipped, scheduled or an error code. A redelivered event
+// is observed again.
+type PeopleObserver interface {
+	ObservePerson(eventType, outcome string)
 }
 
 // People reconciles person events: for each, it reads the person's record,
@@ -196,6 +206,7 @@ func (p *People) Handle(ctx context.Context, subject string, payload []byte, met
 		if err := p.publishJSON(ctx, res.Type, res.ID, res); err != nil {
 			return err
 		}
+		p.observe(res)
 		p.log.Info("person reconciled", zap.String("event_id", ev.ID), zap.String("person", ev.Data.Person),
 			zap.Int("commands", len(plan.Commands)), zap.Bool("skipped", plan.Result.Skipped != nil))
 		return nil
@@ -208,8 +219,31 @@ func (p *People) refuse(ctx context.Context, res events.PersonResult) error {
 	if err := p.publishJSON(ctx, res.Type, res.ID, res); err != nil {
 		return err
 	}
+	p.observe(res)
 	p.log.Info("person event refused", zap.String("event_id", res.Data.EventID), zap.String("error", res.Data.Error.Message))
 	return fmt.Errorf("%w: %s", errInvalidEvent, res.Data.Error.Message)
+}
+
+// observe counts a published outcome: reconciled, skipped, scheduled or
+// its error code, by event type.
+func (p *People) observe(res events.PersonResult) {
+	if p.opts.Observer == nil {
+		return
+	}
+	outcome := "reconciled"
+	switch d := res.Data; {
+	case d.Error != nil:
+		outcome = d.Error.Code
+	case d.Skipped != nil:
+		outcome = "skipped"
+	case res.Type == events.SubjectPersonScheduled:
+		outcome = "scheduled"
+	}
+	eventType := res.Data.EventType
+	if !slices.Contains(events.PersonSubjects, eventType) {
+		eventType = "invalid" // bounded labels: a refused event's type is anything
+	}
+	p.opts.Observer.ObservePerson(eventType, outcome)
 }
 
 // plan reads the person's record and reconciles the event against it.

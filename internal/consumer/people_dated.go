@@ -50,6 +50,7 @@ func (p *People) schedule(ctx context.Context, ev events.PersonEvent, payload []
 	if err := p.publishJSON(ctx, res.Type, res.ID, res); err != nil {
 		return err
 	}
+	p.observe(res)
 	p.log.Info("person event scheduled", zap.String("event_id", ev.ID), zap.String("person", ev.Data.Person),
 		zap.Time("effective", ev.Data.Effective))
 	return nil
