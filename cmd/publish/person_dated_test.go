@@ -15,11 +15,13 @@ func TestDatedLeaverInSchedules(t *testing.T) {
 	if o.status != exitOK || !strings.Contains(o.stdout, "person.scheduled") {
 		t.Fatalf("person left --effective 30d --wait: %d\n%s%s", o.status, o.stdout, o.stderr)
 	}
+	t.Logf("publish person left --effective 30d --wait:\n%s", o.stdout)
 	o = e.run("", "schedules")
 	if o.status != exitOK || !strings.Contains(o.stdout, "leave-77") || !strings.Contains(o.stdout, "E77") ||
 		!strings.Contains(o.stdout, "person.left") {
 		t.Errorf("schedules: %d, want the dated leaver listed\n%s%s", o.status, o.stdout, o.stderr)
 	}
+	t.Logf("publish schedules:\n%s", o.stdout)
 	if o = e.run("", "schedules", "--vendor", "m365"); strings.Contains(o.stdout, "leave-77") {
 		t.Errorf("schedules --vendor m365 lists a person event:\n%s", o.stdout)
 	}
