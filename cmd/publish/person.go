@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/handlers"
 )
 
 // personFlags are the flags of publish person.
@@ -137,6 +138,9 @@ func (f *personFlags) event(typ string) (events.PersonEvent, []byte, error) {
 			return events.PersonEvent{}, nil, err
 		}
 		ev, err := events.DecodePersonEvent(typ, b)
+		if err == nil {
+			err = timeAhead(ev)
+		}
 		return ev, b, err
 	}
 	at := time.Now()
@@ -170,8 +174,19 @@ func (f *personFlags) event(typ string) (events.PersonEvent, []byte, error) {
 	if err != nil {
 		return ev, nil, err
 	}
-	ev, err = events.DecodePersonEvent(typ, b)
-	return ev, b, err
+	if ev, err = events.DecodePersonEvent(typ, b); err != nil {
+		return ev, b, err
+	}
+	return ev, b, timeAhead(ev)
+}
+
+// timeAhead refuses, before it is published, a person event whose time the
+// worker would refuse (a mistyped year).
+func timeAhead(ev events.PersonEvent) error {
+	if verr := events.CheckTime(ev.Time, time.Now(), handlers.DefaultMaxClockSkew); verr != nil {
+		return verr
+	}
+	return nil
 }
 
 // publishPerson publishes a person event with Nats-Msg-Id = its id.

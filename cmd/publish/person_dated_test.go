@@ -26,3 +26,15 @@ func TestDatedLeaverInSchedules(t *testing.T) {
 		t.Errorf("schedules --vendor m365 lists a person event:\n%s", o.stdout)
 	}
 }
+
+// TestPersonTimeAheadRefused: publish person refuses a --time the worker
+// would refuse (a mistyped year) before publishing, exit 2.
+func TestPersonTimeAheadRefused(t *testing.T) {
+	a, stderr := &app{stdout: &strings.Builder{}, stderr: &strings.Builder{}}, ""
+	code := runPerson(t.Context(), a, []string{"joined", "--person", "E1", "--email", "e1@example.com", "--time", "2062-01-01T00:00:00Z",
+		"--server", "nats://127.0.0.1:1"})
+	stderr = a.stderr.(*strings.Builder).String()
+	if code != exitUsage || !strings.Contains(stderr, "time") {
+		t.Errorf("person joined --time 2062: exit %d %q, want %d naming the time", code, stderr, exitUsage)
+	}
+}
