@@ -22,6 +22,10 @@ func TestDatedLeaverInSchedules(t *testing.T) {
 		t.Errorf("schedules: %d, want the dated leaver listed\n%s%s", o.status, o.stdout, o.stderr)
 	}
 	t.Logf("publish schedules:\n%s", o.stdout)
+	if o = e.run("", "watch", "--since", "1h", "--no-follow", "--type", "scheduled"); !strings.Contains(o.stdout, "leave-77") ||
+		!strings.Contains(o.stdout, "at 20") {
+		t.Errorf("watch --type scheduled: %d, want the dated leaver and its date\n%s%s", o.status, o.stdout, o.stderr)
+	}
 	if o = e.run("", "schedules", "--vendor", "m365"); strings.Contains(o.stdout, "leave-77") {
 		t.Errorf("schedules --vendor m365 lists a person event:\n%s", o.stdout)
 	}

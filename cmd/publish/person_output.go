@@ -71,13 +71,16 @@ func grantedText(g map[string][]string) string {
 }
 
 // personSubject reads a --type naming a person outcome: "reconciled",
-// "person.reconciled" or "person.failed"; "" for any other.
+// "person.reconciled", "person.failed", "scheduled" or "person.scheduled";
+// "" for any other.
 func personSubject(t string) string {
 	switch t = strings.TrimSpace(t); t {
 	case "reconciled", events.SubjectPersonReconciled:
 		return events.SubjectPersonReconciled
 	case events.SubjectPersonFailed:
 		return events.SubjectPersonFailed
+	case "scheduled", events.SubjectPersonScheduled:
+		return events.SubjectPersonScheduled
 	}
 	return ""
 }
@@ -96,6 +99,8 @@ func printPersonRow(w io.Writer, raw []byte) error {
 		outcome = d.Error.Code
 	case d.Skipped != nil:
 		outcome = "skipped (" + d.Skipped.Reason + ")"
+	case !d.Scheduled.IsZero():
+		outcome = "at " + d.Scheduled.UTC().Format(time.RFC3339)
 	}
 	var vendors []string
 	for _, c := range d.Commands {
