@@ -10,7 +10,7 @@ import (
 )
 
 // TestDatedLeaverReconciledAtItsDate: a person.left whose effective time
-// is a few seconds ahead is scheduled (person.scheduled says when), and
+// is five seconds ahead is scheduled (person.scheduled says when), and
 // reconciled at that time, not before: its person.reconciled is published
 // no earlier than the date, and the person holds every seat until then.
 func TestDatedLeaverReconciledAtItsDate(t *testing.T) {
@@ -30,7 +30,7 @@ func TestDatedLeaverReconciledAtItsDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	effective := time.Now().Add(3 * time.Second).UTC()
+	effective := time.Now().Add(5 * time.Second).UTC()
 	leave := personEvent(events.SubjectPersonLeft, "dated-leave", "E31", "", time.Now().Add(-time.Second), nil)
 	leave.Data.Effective = effective
 	e.publishPerson(leave, "")
