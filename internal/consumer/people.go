@@ -317,7 +317,10 @@ func StartPeopleService(ctx context.Context, js jetstream.JetStream, s Settings,
 	if err != nil {
 		return nil, fmt.Errorf("set up people: %w", err)
 	}
-	if unavailable != nil && o.Logger != nil {
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	if unavailable != nil {
 		o.Logger.Warn("dated person events will fail", zap.Error(unavailable))
 	}
 	o.JS, o.Consumer, o.Bucket, o.Scheduling = js, cons, kv, unavailable
@@ -325,7 +328,14 @@ func StartPeopleService(ctx context.Context, js jetstream.JetStream, s Settings,
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		cons, _, err := SetupPeople(ctx, js, s)
-		return cons, err
+		if err != nil {
+			return nil, err
+		}
+		// A people stream created again needs its schedule subjects again.
+		if unavailable, err := SetupPeopleScheduling(ctx, js); err != nil || unavailable != nil {
+			o.Logger.Warn("people stream scheduling", zap.Error(errors.Join(err, unavailable)))
+		}
+		return cons, nil
 	}
 	return StartPeople(ctx, o)
 }
