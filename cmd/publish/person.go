@@ -15,11 +15,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/handlers"
 )
 
 // personFlags are the flags of publish person.
 type personFlags struct {
 	person, email, id, source, at, file, server string
+	effective                                   string
 	attrs                                       stringList
 	wait, json                                  bool
 	timeout                                     time.Duration
@@ -42,6 +44,7 @@ func runPerson(ctx context.Context, a *app, args []string) int {
 	fs.Var(&f.attrs, "attr", "an attribute as name=value (repeatable): the person's full current attributes")
 	fs.StringVar(&f.id, "id", "", "event id (default: a new random id)")
 	fs.StringVar(&f.at, "time", "", "when it happened, RFC 3339 (default: now)")
+	fs.StringVar(&f.effective, "effective", "", "when it takes effect, RFC 3339 or a span such as 30d: a future one is scheduled and reconciled then")
 	fs.StringVar(&f.source, "source", defaultSource(), "CloudEvents source")
 	fs.StringVar(&f.file, "file", "", "publish this person event (a CloudEvents JSON file) instead of one built from flags")
 	fs.BoolVar(&f.wait, "wait", false, "wait for the plan and every command's result, and print them")
@@ -135,6 +138,9 @@ func (f *personFlags) event(typ string) (events.PersonEvent, []byte, error) {
 			return events.PersonEvent{}, nil, err
 		}
 		ev, err := events.DecodePersonEvent(typ, b)
+		if err == nil {
+			err = timeAhead(ev)
+		}
 		return ev, b, err
 	}
 	at := time.Now()
@@ -159,13 +165,28 @@ func (f *personFlags) event(typ string) (events.PersonEvent, []byte, error) {
 	if len(attrs) == 0 {
 		attrs = nil
 	}
-	ev := events.NewPersonEvent(typ, f.source, f.id, at, events.PersonData{Person: f.person, Email: f.email, Attributes: attrs})
+	effective, err := parseUntil(f.effective, at)
+	if err != nil {
+		return events.PersonEvent{}, nil, fmt.Errorf("--effective: %w", err)
+	}
+	ev := events.NewPersonEvent(typ, f.source, f.id, at, events.PersonData{Person: f.person, Email: f.email, Attributes: attrs, Effective: effective})
 	b, err := json.Marshal(ev)
 	if err != nil {
 		return ev, nil, err
 	}
-	ev, err = events.DecodePersonEvent(typ, b)
-	return ev, b, err
+	if ev, err = events.DecodePersonEvent(typ, b); err != nil {
+		return ev, b, err
+	}
+	return ev, b, timeAhead(ev)
+}
+
+// timeAhead refuses, before it is published, a person event whose time the
+// worker would refuse (a mistyped year).
+func timeAhead(ev events.PersonEvent) error {
+	if verr := events.CheckTime(ev.Time, time.Now(), handlers.DefaultMaxClockSkew); verr != nil {
+		return verr
+	}
+	return nil
 }
 
 // publishPerson publishes a person event with Nats-Msg-Id = its id.

@@ -165,7 +165,7 @@ func (c *client) publishPersonRows(ctx context.Context, rows []*personRow, inFli
 // exit status: 0 when every event was reconciled and every command
 // succeeded, 1 when one failed, 3 when some outcome did not come in time.
 func (a *app) summarizePeople(got settled, persons map[string]string) int {
-	var reconciled, skipped, failed, missing int
+	var reconciled, skipped, failed, missing, scheduled int
 	commands := map[string]int{}
 	var failures []string
 	for id := range persons {
@@ -177,6 +177,9 @@ func (a *app) summarizePeople(got settled, persons map[string]string) int {
 		case o.Type == events.SubjectPersonFailed:
 			failed++
 			failures = append(failures, fmt.Sprintf("%s: %s: %s", id, o.Data.Error.Code, o.Data.Error.Message))
+			continue
+		case o.Type == events.SubjectPersonScheduled:
+			scheduled++ // reconciled at its data.effective, later
 			continue
 		case o.Data.Skipped != nil:
 			skipped++
@@ -196,7 +199,11 @@ func (a *app) summarizePeople(got settled, persons map[string]string) int {
 			}
 		}
 	}
-	fmt.Fprintf(a.stdout, "people: %d reconciled, %d skipped (superseded), %d failed, %d without an outcome\n", reconciled, skipped, failed, missing)
+	fmt.Fprintf(a.stdout, "people: %d reconciled, %d skipped (superseded), %d failed, %d without an outcome", reconciled, skipped, failed, missing)
+	if scheduled > 0 {
+		fmt.Fprintf(a.stdout, ", %d scheduled (dated: publish schedules lists them)", scheduled)
+	}
+	fmt.Fprintln(a.stdout)
 	var parts []string
 	total := 0
 	for _, k := range sortedKeys(commands) {

@@ -71,7 +71,8 @@ func newPeopleEnv(t *testing.T, seats int) *peopleEnv {
 		cancel()
 		t.Fatal(err)
 	}
-	p, err := consumer.StartPeopleService(ctx, e.svc.JS, settings, policy, []string{"licensespring", "m365"}, zap.NewNop())
+	p, err := consumer.StartPeopleService(ctx, e.svc.JS, settings, consumer.PeopleOptions{
+		Policy: policy, Vendors: []string{"licensespring", "m365"}, Logger: zap.NewNop()})
 	if err != nil {
 		cancel()
 		t.Fatal(err)

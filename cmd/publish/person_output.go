@@ -22,6 +22,10 @@ func printPersonResult(w io.Writer, r events.PersonResult) {
 		fmt.Fprintf(w, "  error: %s: %s\n", d.Error.Code, d.Error.Message)
 		return
 	}
+	if !d.Scheduled.IsZero() {
+		fmt.Fprintf(w, "  scheduled: reconciled at %s\n", d.Scheduled.Format("2006-01-02T15:04:05Z07:00"))
+		return
+	}
 	if s := d.Skipped; s != nil {
 		fmt.Fprintf(w, "  skipped: %s by %s (%s); nothing changed\n", s.Reason, s.NewerEvent, s.NewerTime.Format("2006-01-02T15:04:05Z07:00"))
 		return
@@ -67,13 +71,16 @@ func grantedText(g map[string][]string) string {
 }
 
 // personSubject reads a --type naming a person outcome: "reconciled",
-// "person.reconciled" or "person.failed"; "" for any other.
+// "person.reconciled", "person.failed", "scheduled" or "person.scheduled";
+// "" for any other.
 func personSubject(t string) string {
 	switch t = strings.TrimSpace(t); t {
 	case "reconciled", events.SubjectPersonReconciled:
 		return events.SubjectPersonReconciled
 	case events.SubjectPersonFailed:
 		return events.SubjectPersonFailed
+	case "scheduled", events.SubjectPersonScheduled:
+		return events.SubjectPersonScheduled
 	}
 	return ""
 }
@@ -92,6 +99,8 @@ func printPersonRow(w io.Writer, raw []byte) error {
 		outcome = d.Error.Code
 	case d.Skipped != nil:
 		outcome = "skipped (" + d.Skipped.Reason + ")"
+	case !d.Scheduled.IsZero():
+		outcome = "at " + d.Scheduled.UTC().Format(time.RFC3339)
 	}
 	var vendors []string
 	for _, c := range d.Commands {

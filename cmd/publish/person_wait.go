@@ -47,10 +47,14 @@ func (c *client) watchPeople() (*personWatch, error) {
 func (w *personWatch) offer(m *nats.Msg) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if m.Subject == events.SubjectPersonReconciled || m.Subject == events.SubjectPersonFailed {
+	if m.Subject == events.SubjectPersonReconciled || m.Subject == events.SubjectPersonFailed || m.Subject == events.SubjectPersonScheduled {
 		var r events.PersonResult
 		if json.Unmarshal(m.Data, &r) == nil {
-			w.outcomes[r.Data.EventID] = r
+			// A dated event's outcome, for now, is that it was scheduled;
+			// its person.reconciled, when it comes, says more.
+			if _, seen := w.outcomes[r.Data.EventID]; !seen || r.Type != events.SubjectPersonScheduled {
+				w.outcomes[r.Data.EventID] = r
+			}
 		}
 	} else {
 		var r events.Result

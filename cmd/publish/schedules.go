@@ -17,6 +17,7 @@ import (
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/lifecycle"
+	"github.com/seatkeeper/seatkeeper/internal/people"
 )
 
 // parseUntil reads --until or a batch file's until: an RFC 3339 time, or
@@ -54,20 +55,24 @@ type schedule struct {
 	Account string    `json:"account"`
 	User    string    `json:"user"`
 	License string    `json:"license"`
-	// Kind is expiry (a time-bound seat's until) or reclaim (the re-check
-	// of a warned idle seat: released then only if still idle).
-	Kind     string `json:"kind"`
+	// Kind is expiry (a time-bound seat's until), reclaim (the re-check
+	// of a warned idle seat: released then only if still idle), or the
+	// type of a dated person event (person.left, person.changed).
+	Kind string `json:"kind"`
+	// Person is the HR id of a dated person event's person.
+	Person   string `json:"person,omitempty"`
 	AssignID string `json:"assign_id,omitempty"`
 	ID       string `json:"id"`
 }
 
-// runSchedules lists the pending releases of time-bound seats: the
-// schedule messages on the command stream, soonest first.
+// runSchedules lists the pending releases of time-bound seats and the
+// dated person events: the schedule messages on the command and people
+// streams, soonest first.
 func runSchedules(ctx context.Context, a *app, args []string) int {
 	fs := flag.NewFlagSet("publish schedules", flag.ContinueOnError)
 	fs.SetOutput(a.stderr)
 	vendor := fs.String("vendor", "", "only this vendor's")
-	user := fs.String("user", "", "only this user's")
+	user := fs.String("user", "", "only this user's (or this person's, for dated person events)")
 	asJSON := fs.Bool("json", false, "print one JSON object a line")
 	server := fs.String("server", "", "NATS URL (default $NATS_URL, else "+defaultURL+")")
 	if err := fs.Parse(args); err != nil {
@@ -88,20 +93,29 @@ func runSchedules(ctx context.Context, a *app, args []string) int {
 		return exitFailed
 	}
 	defer c.close()
-	list, err := readSchedules(ctx, c.js, lifecycle.Filter(*vendor, *user), lifecycle.RecheckFilter(*vendor, *user))
+	list, err := readSchedules(ctx, c.js, events.CommandStream, lifecycle.Filter(*vendor, *user), lifecycle.RecheckFilter(*vendor, *user))
 	if err != nil {
 		fmt.Fprintf(a.stderr, "publish: schedules: %v\n", err)
 		return exitFailed
+	}
+	if *vendor == "" { // a person event names no vendor
+		dated, err := readSchedules(ctx, c.js, events.PeopleStream, people.ScheduleFilter(*user))
+		if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			fmt.Fprintf(a.stderr, "publish: schedules: %v\n", err)
+			return exitFailed
+		}
+		list = append(list, dated...)
+		sort.SliceStable(list, func(i, j int) bool { return list[i].Due.Before(list[j].Due) })
 	}
 	printSchedules(a.stdout, list, *asJSON)
 	return exitOK
 }
 
 // readSchedules reads every schedule message matching the filters.
-func readSchedules(ctx context.Context, js jetstream.JetStream, filters ...string) ([]schedule, error) {
+func readSchedules(ctx context.Context, js jetstream.JetStream, stream string, filters ...string) ([]schedule, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	cons, err := js.OrderedConsumer(ctx, events.CommandStream, jetstream.OrderedConsumerConfig{FilterSubjects: filters})
+	cons, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{FilterSubjects: filters})
 	if err != nil {
 		return nil, err
 	}
@@ -134,11 +148,18 @@ func scheduleOf(m jetstream.Msg) (schedule, bool) {
 	if !ok {
 		return schedule{}, false
 	}
+	due, _ := time.Parse(time.RFC3339, at)
+	if strings.HasPrefix(m.Subject(), events.PersonSchedulePrefix+".") {
+		var ev events.PersonEvent
+		if err := json.Unmarshal(m.Data(), &ev); err != nil {
+			return schedule{}, false
+		}
+		return schedule{Due: due, Kind: ev.Type, Person: ev.Data.Person, ID: ev.ID}, true
+	}
 	var cmd events.Command
 	if err := json.Unmarshal(m.Data(), &cmd); err != nil || len(cmd.Data.Licenses) != 1 {
 		return schedule{}, false
 	}
-	due, _ := time.Parse(time.RFC3339, at)
 	s := schedule{
 		Due: due, Vendor: cmd.Data.Vendor, Account: cmd.Data.Account, User: cmd.Data.User,
 		License: cmd.Data.Licenses[0], Kind: "expiry", AssignID: m.Headers().Get(events.HeaderAssignID), ID: cmd.ID,
@@ -159,13 +180,22 @@ func printSchedules(w io.Writer, list []schedule, asJSON bool) {
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "DUE\tVENDOR\tUSER\tLICENSE\tKIND\tFROM")
+	dated := 0
 	for _, s := range list {
 		from := s.AssignID
 		if s.Kind == "reclaim" {
 			from = s.ID // the re-check: released then only if still idle
 		}
+		if s.Person != "" { // a dated person event: reconciled then
+			dated++
+			fmt.Fprintf(tw, "%s\t-\t%s\t-\t%s\t%s\n", s.Due.Format(time.RFC3339), s.Person, s.Kind, s.ID)
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Due.Format(time.RFC3339), s.Vendor, s.User, s.License, s.Kind, from)
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(w, "%s pending\n", plural(len(list), "release"))
+	fmt.Fprintf(w, "%s pending\n", plural(len(list)-dated, "release"))
+	if dated > 0 {
+		fmt.Fprintf(w, "%s pending\n", plural(dated, "dated person event"))
+	}
 }

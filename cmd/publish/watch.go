@@ -26,7 +26,7 @@ type resultFilter struct {
 }
 
 func (f *resultFilter) register(fs *flag.FlagSet) {
-	fs.Var(&f.types, "type", "assigned, released, listed, failed, reconciled or person.failed (repeatable, or comma-separated)")
+	fs.Var(&f.types, "type", "assigned, released, listed, failed, reconciled, scheduled or person.failed (repeatable, or comma-separated)")
 	fs.StringVar(&f.vendor, "vendor", "", "only this vendor's results")
 	fs.StringVar(&f.user, "user", "", "only this user's results")
 	fs.StringVar(&f.code, "code", "", "only failures with this error code (implies --type failed)")
@@ -41,7 +41,7 @@ func (f *resultFilter) subjects() ([]string, error) {
 			if p := personSubject(t); p != "" { // person_output.go
 				s = p
 			} else if !slices.Contains(events.ResultSubjects, s) {
-				return nil, fmt.Errorf("--type %q: want assigned, released, listed, failed, reconciled or person.failed", t)
+				return nil, fmt.Errorf("--type %q: want assigned, released, listed, failed, reconciled, scheduled or person.failed", t)
 			}
 			if !slices.Contains(subs, s) {
 				subs = append(subs, s)

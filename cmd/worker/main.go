@@ -108,12 +108,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	defer stopIngress()
 
 	opts := serviceOptions(cfg, nc, vendorReg, log, m)
+	opts.PersonPolicy = personPolicy // reclaim.exempt
 	svc, err := consumer.Start(ctx, opts)
 	if err != nil {
 		return err
 	}
 	probes.setService(svc)
-	if err := startPeople(ctx, svc, opts.Settings, personPolicy, policySource, vendorReg.Names(), log); err != nil {
+	if err := startPeople(ctx, svc, opts.Settings, policySource, consumer.PeopleOptions{
+		Policy: personPolicy, Vendors: vendorReg.Names(), MaxClockSkew: cfg.MaxClockSkew, Logger: log, Observer: m}); err != nil {
 		return err
 	}
 	go refreshGauges(ctx, svc, vendorReg, m, cfg.PoolRefresh, log)

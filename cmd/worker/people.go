@@ -48,10 +48,11 @@ func loadPolicy(sandbox bool) (*people.Policy, string, error) {
 	return nil, "", nil
 }
 
-// startPeople starts reconciling person events with policy; with no policy
-// it only creates the people stream, so that events published meanwhile
-// wait there rather than be lost.
-func startPeople(ctx context.Context, svc *consumer.Service, s consumer.Settings, policy *people.Policy, source string, vendorNames []string, log *zap.Logger) error {
+// startPeople starts reconciling person events with o.Policy; with no
+// policy it only creates the people stream, so that events published
+// meanwhile wait there rather than be lost.
+func startPeople(ctx context.Context, svc *consumer.Service, s consumer.Settings, source string, o consumer.PeopleOptions) error {
+	policy, log := o.Policy, o.Logger
 	if policy == nil {
 		if _, _, err := consumer.SetupPeople(ctx, svc.JS, s); err != nil {
 			return err
@@ -60,7 +61,7 @@ func startPeople(ctx context.Context, svc *consumer.Service, s consumer.Settings
 			zap.String("stream", events.PeopleStream))
 		return nil
 	}
-	if _, err := consumer.StartPeopleService(ctx, svc.JS, s, policy, vendorNames, log); err != nil {
+	if _, err := consumer.StartPeopleService(ctx, svc.JS, s, o); err != nil {
 		return err
 	}
 	log.Info("reconciling person events", zap.String("policy", source), zap.Int("rules", len(policy.Rules)),

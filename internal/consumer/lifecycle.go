@@ -17,6 +17,7 @@ import (
 	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/handlers"
 	"github.com/seatkeeper/seatkeeper/internal/lifecycle"
+	"github.com/seatkeeper/seatkeeper/internal/people"
 )
 
 // Lifecycle is the JetStream side of time-bound seats: it schedules the
@@ -34,6 +35,10 @@ type Lifecycle struct {
 	// vendors and ledger serve license.reclaim.
 	vendors handlers.Vendors
 	ledger  jetstream.KeyValue
+	// people and peopleKV serve reclaim.exempt: the policy and the
+	// bucket of person records and resolved user ids.
+	people   *people.Policy
+	peopleKV jetstream.KeyValue
 	// unavailable is why the command stream cannot schedule; nil when it
 	// can.
 	unavailable atomic.Pointer[error]

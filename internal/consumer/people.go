@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -13,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/handlers"
 	"github.com/seatkeeper/seatkeeper/internal/people"
 )
 
@@ -23,6 +25,14 @@ type PeopleOptions struct {
 	// Bucket is the people bucket (person records).
 	Bucket jetstream.KeyValue
 	Policy *people.Policy
+	// Scheduling is why the people stream cannot schedule dated events
+	// (see SetupPeopleScheduling); nil when it can.
+	Scheduling error
+	// MaxClockSkew is how far ahead of the worker's clock an event's time
+	// may be, as for commands; 0 means handlers.DefaultMaxClockSkew.
+	MaxClockSkew time.Duration
+	// Observer counts person outcomes; nil for none.
+	Observer PeopleObserver
 	// Vendors are the configured vendors: a leaver's release_all covers
 	// each of them.
 	Vendors []string
@@ -30,6 +40,13 @@ type PeopleOptions struct {
 	// Rebind sets the consumer up again when it stops delivering; nil
 	// binds to Consumer again.
 	Rebind func(context.Context) (jetstream.Consumer, error)
+}
+
+// PeopleObserver receives each person event's outcome: its type and
+// reconciled, skipped, scheduled or an error code. A redelivered event
+// is observed again.
+type PeopleObserver interface {
+	ObservePerson(eventType, outcome string)
 }
 
 // People reconciles person events: for each, it reads the person's record,
@@ -50,6 +67,9 @@ type People struct {
 func StartPeople(ctx context.Context, o PeopleOptions) (*People, error) {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
+	}
+	if o.MaxClockSkew <= 0 {
+		o.MaxClockSkew = handlers.DefaultMaxClockSkew
 	}
 	p := &People{opts: o, log: o.Logger, done: make(chan struct{})}
 	it, err := o.Consumer.Messages(jetstream.PullMaxMessages(64))
@@ -105,7 +125,8 @@ func (p *People) pull(ctx context.Context, it jetstream.MessagesContext) error {
 			p.log.Warn("pull person events", zap.Error(err))
 			continue
 		}
-		p.settle(msg, p.Handle(ctx, msg.Subject(), msg.Data(), metadata(msg)))
+		fired := msg.Headers().Get(jetstream.SchedulerHeader) != ""
+		p.settle(msg, p.Handle(ctx, msg.Subject(), msg.Data(), metadata(msg), fired))
 	}
 }
 
@@ -135,11 +156,20 @@ func (p *People) settle(msg jetstream.Msg, err error) {
 	}
 }
 
-// Handle reconciles one delivery of a person event. An error other than
-// errInvalidEvent means NATS could not be reached; the event is then
-// delivered again and reconciled to the same commands.
-func (p *People) Handle(ctx context.Context, subject string, payload []byte, meta jetstream.MsgMetadata) error {
+// Handle reconciles one delivery of a person event; one whose effective
+// time is ahead is scheduled instead, unless JetStream published it from
+// its schedule (fired). An error other than errInvalidEvent means NATS
+// could not be reached; the event is then delivered again and reconciled
+// to the same commands.
+func (p *People) Handle(ctx context.Context, subject string, payload []byte, meta jetstream.MsgMetadata, fired bool) error {
 	ev, err := events.DecodePersonEvent(subject, payload)
+	if err == nil {
+		// A time far ahead would order the person's events wrongly, and
+		// every command derived from it would be refused one by one.
+		if v := events.CheckTime(ev.Time, time.Now(), p.opts.MaxClockSkew); v != nil {
+			err = v
+		}
+	}
 	var verr *events.ValidationError
 	if errors.As(err, &verr) {
 		if ev.ID == "" {
@@ -147,11 +177,10 @@ func (p *People) Handle(ctx context.Context, subject string, payload []byte, met
 		}
 		res := events.NewPersonResult(ev, meta.Sequence.Stream, time.Now(), events.PersonResultData{
 			Error: &events.Error{Code: verr.Code, Message: verr.Message}})
-		if err := p.publishJSON(ctx, res.Type, res.ID, res); err != nil {
-			return err
-		}
-		p.log.Info("person event refused", zap.String("event_id", ev.ID), zap.String("error", verr.Message))
-		return fmt.Errorf("%w: %s", errInvalidEvent, verr.Message)
+		return p.refuse(ctx, res)
+	}
+	if !people.Due(ev, time.Now(), fired) {
+		return p.schedule(ctx, ev, payload, meta)
 	}
 	in := people.Input{Event: ev, Seq: meta.Sequence.Stream, Published: meta.Timestamp}
 	for {
@@ -177,10 +206,44 @@ func (p *People) Handle(ctx context.Context, subject string, payload []byte, met
 		if err := p.publishJSON(ctx, res.Type, res.ID, res); err != nil {
 			return err
 		}
+		p.observe(res)
 		p.log.Info("person reconciled", zap.String("event_id", ev.ID), zap.String("person", ev.Data.Person),
 			zap.Int("commands", len(plan.Commands)), zap.Bool("skipped", plan.Result.Skipped != nil))
 		return nil
 	}
+}
+
+// refuse publishes res, a person.failed outcome, and returns the
+// errInvalidEvent that terminates the event.
+func (p *People) refuse(ctx context.Context, res events.PersonResult) error {
+	if err := p.publishJSON(ctx, res.Type, res.ID, res); err != nil {
+		return err
+	}
+	p.observe(res)
+	p.log.Info("person event refused", zap.String("event_id", res.Data.EventID), zap.String("error", res.Data.Error.Message))
+	return fmt.Errorf("%w: %s", errInvalidEvent, res.Data.Error.Message)
+}
+
+// observe counts a published outcome: reconciled, skipped, scheduled or
+// its error code, by event type.
+func (p *People) observe(res events.PersonResult) {
+	if p.opts.Observer == nil {
+		return
+	}
+	outcome := "reconciled"
+	switch d := res.Data; {
+	case d.Error != nil:
+		outcome = d.Error.Code
+	case d.Skipped != nil:
+		outcome = "skipped"
+	case res.Type == events.SubjectPersonScheduled:
+		outcome = "scheduled"
+	}
+	eventType := res.Data.EventType
+	if !slices.Contains(events.PersonSubjects, eventType) {
+		eventType = "invalid" // bounded labels: a refused event's type is anything
+	}
+	p.opts.Observer.ObservePerson(eventType, outcome)
 }
 
 // plan reads the person's record and reconciles the event against it.
@@ -240,19 +303,39 @@ func (p *People) publishJSON(ctx context.Context, subject, id string, v any) err
 }
 
 // StartPeopleService sets up the people stream, consumer and bucket on js
-// and starts reconciling person events with policy until ctx ends.
-func StartPeopleService(ctx context.Context, js jetstream.JetStream, s Settings, policy *people.Policy, vendors []string, log *zap.Logger) (*People, error) {
+// (and scheduling for dated events) and starts reconciling person events
+// until ctx ends. o carries the policy, the vendors, the clock skew and
+// the logger; the rest of it is filled in here.
+func StartPeopleService(ctx context.Context, js jetstream.JetStream, s Settings, o PeopleOptions) (*People, error) {
 	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	cons, kv, err := SetupPeople(setupCtx, js, s)
 	if err != nil {
 		return nil, fmt.Errorf("set up people: %w", err)
 	}
-	return StartPeople(ctx, PeopleOptions{JS: js, Consumer: cons, Bucket: kv, Policy: policy, Vendors: vendors, Logger: log,
-		Rebind: func(ctx context.Context) (jetstream.Consumer, error) {
-			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			defer cancel()
-			cons, _, err := SetupPeople(ctx, js, s)
-			return cons, err
-		}})
+	unavailable, err := SetupPeopleScheduling(setupCtx, js)
+	if err != nil {
+		return nil, fmt.Errorf("set up people: %w", err)
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	if unavailable != nil {
+		o.Logger.Warn("dated person events will fail", zap.Error(unavailable))
+	}
+	o.JS, o.Consumer, o.Bucket, o.Scheduling = js, cons, kv, unavailable
+	o.Rebind = func(ctx context.Context) (jetstream.Consumer, error) {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		cons, _, err := SetupPeople(ctx, js, s)
+		if err != nil {
+			return nil, err
+		}
+		// A people stream created again needs its schedule subjects again.
+		if unavailable, err := SetupPeopleScheduling(ctx, js); err != nil || unavailable != nil {
+			o.Logger.Warn("people stream scheduling", zap.Error(errors.Join(err, unavailable)))
+		}
+		return cons, nil
+	}
+	return StartPeople(ctx, o)
 }

@@ -125,7 +125,7 @@ type peopleEnv struct {
 	arrived chan struct{}
 }
 
-func newPeopleEnv(t testing.TB, vs []*directoryVendor, policy *people.Policy) *peopleEnv {
+func newPeopleEnv(t testing.TB, vs []*directoryVendor, policy *people.Policy, options ...func(*consumer.PeopleOptions)) *peopleEnv {
 	t.Helper()
 	reg := vendors.NewRegistry()
 	var names []string
@@ -153,7 +153,11 @@ func newPeopleEnv(t testing.TB, vs []*directoryVendor, policy *people.Policy) *p
 	}
 	t.Cleanup(func() { _ = sub.Unsubscribe() })
 	ctx, cancel := context.WithCancel(context.Background())
-	p, err := consumer.StartPeopleService(ctx, e.js, e.so.Settings, policy, names, e.so.Logger)
+	o := consumer.PeopleOptions{Policy: policy, Vendors: names, Logger: e.so.Logger}
+	for _, opt := range options {
+		opt(&o)
+	}
+	p, err := consumer.StartPeopleService(ctx, e.js, e.so.Settings, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,19 +32,52 @@ func SetupPeople(ctx context.Context, js jetstream.JetStream, s Settings) (jetst
 		return nil, nil, err
 	}
 	cons, err := js.CreateOrUpdateConsumer(ctx, events.PeopleStream, jetstream.ConsumerConfig{
-		Durable:       events.PeopleConsumer,
-		Description:   "seatkeeper people reconciler",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       s.AckWait,
-		MaxAckPending: s.MaxAckPending,
-		MaxDeliver:    -1,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
+		Durable:     events.PeopleConsumer,
+		Description: "seatkeeper people reconciler",
+		// Never the schedule subjects: a dated event reaches the consumer
+		// when JetStream publishes it on its own subject.
+		FilterSubjects: events.PersonSubjects,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        s.AckWait,
+		MaxAckPending:  s.MaxAckPending,
+		MaxDeliver:     -1,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("consumer %s: %w", events.PeopleConsumer, err)
 	}
 	kv, err := PeopleBucket(ctx, js, s)
 	return cons, kv, err
+}
+
+// SetupPeopleScheduling gives the people stream what dated events need:
+// the schedule subjects, message schedules and per-message TTLs (a
+// schedule is kept with "Nats-TTL: never", or the stream's MaxAge would
+// delete a leaving date months ahead). It returns why the stream cannot
+// schedule, nil when it can; err only when the stream cannot be read.
+func SetupPeopleScheduling(ctx context.Context, js jetstream.JetStream) (unavailable error, err error) {
+	st, err := js.Stream(ctx, events.PeopleStream)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", events.PeopleStream, err)
+	}
+	cfg := st.CachedInfo().Config
+	can := func(c jetstream.StreamConfig) bool {
+		return c.AllowMsgSchedules && c.AllowMsgTTL && slices.Contains(c.Subjects, events.PersonScheduleSubjects)
+	}
+	if can(cfg) {
+		return nil, nil
+	}
+	if !slices.Contains(cfg.Subjects, events.PersonScheduleSubjects) {
+		cfg.Subjects = append(cfg.Subjects, events.PersonScheduleSubjects)
+	}
+	cfg.AllowMsgSchedules, cfg.AllowMsgTTL, cfg.AllowRollup = true, true, true
+	if st, err = js.UpdateStream(ctx, cfg); err != nil {
+		return fmt.Errorf("data.effective needs JetStream message scheduling (nats-server 2.12 or later), and stream %s refused it: %w", events.PeopleStream, err), nil
+	}
+	if !can(st.CachedInfo().Config) {
+		return fmt.Errorf("data.effective needs JetStream message scheduling: stream %s does not allow message schedules and message TTLs (nats-server 2.12 or later needed)", events.PeopleStream), nil
+	}
+	return nil, nil
 }
 
 // PeopleBucket creates or updates the people bucket: person records and the

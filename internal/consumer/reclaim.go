@@ -44,11 +44,15 @@ func (lc *Lifecycle) reclaim(ctx context.Context, d handlers.Delivery) (handlers
 		}
 		return handlers.Reply{}, err // transient: handed back and tried again
 	}
+	byPolicy, err := lc.exemptByPolicy(ctx, cmd.Data.Vendor, cmd.Data.Account)
+	if err != nil {
+		return handlers.Reply{}, err // NATS: handed back and tried again
+	}
 	r := lifecycle.Reclaim{
 		Inactive: time.Duration(cmd.Data.InactiveDays) * 24 * time.Hour,
 		Warn:     time.Duration(cmd.Data.WarnDays) * 24 * time.Hour,
 		Codes:    cmd.Data.Licenses,
-		Exempt:   func(u string) bool { return slices.Contains(cmd.Data.Exempt, u) },
+		Exempt:   func(u string) bool { return byPolicy[u] || slices.Contains(cmd.Data.Exempt, u) },
 	}
 	recheck := cmd.Source == events.ReclaimSource && cmd.Data.User != ""
 	data := events.ReclaimedData{

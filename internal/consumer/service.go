@@ -11,6 +11,7 @@ import (
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
 	"github.com/seatkeeper/seatkeeper/internal/handlers"
+	"github.com/seatkeeper/seatkeeper/internal/people"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
 )
 
@@ -20,6 +21,9 @@ type ServiceOptions struct {
 	Settings Settings
 	Vendors  handlers.Vendors
 	Policy   vendors.RetryPolicy
+	// PersonPolicy is the people policy; license.reclaim exempts the
+	// people its reclaim.exempt matches. Nil for none.
+	PersonPolicy *people.Policy
 	// Owner names this worker in claims; unique per replica.
 	Owner       string
 	Concurrency int
@@ -101,6 +105,7 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 	}
 	lc := NewLifecycle(js, res.Unschedulable, pools, o.Logger)
 	lc.vendors, lc.ledger = o.Vendors, res.Ledger
+	lc.people, lc.peopleKV = o.PersonPolicy, peopleKV
 	if res.Unschedulable != nil {
 		o.Logger.Warn("time-bound seats unavailable: an assign with until fails", zap.Error(res.Unschedulable))
 	}

@@ -22,6 +22,18 @@ const (
 const (
 	SubjectPersonReconciled = "person.reconciled"
 	SubjectPersonFailed     = "person.failed"
+	// SubjectPersonScheduled says that an event with a future effective
+	// time was scheduled: its person.reconciled follows at that time.
+	SubjectPersonScheduled = "person.scheduled"
+)
+
+// PersonSchedulePrefix is the first two tokens of the people stream's
+// schedule subjects, one per dated event:
+// person.schedule.<person>.<event id>. The people consumer never receives
+// them; JetStream publishes each event on its own subject when it is due.
+const (
+	PersonSchedulePrefix   = "person.schedule"
+	PersonScheduleSubjects = PersonSchedulePrefix + ".>"
 )
 
 // The people stream, its durable consumer and the people bucket.
@@ -35,7 +47,7 @@ const (
 var PersonSubjects = []string{SubjectPersonJoined, SubjectPersonChanged, SubjectPersonLeft}
 
 // PersonResultSubjects lists the subjects person outcomes are published on.
-var PersonResultSubjects = []string{SubjectPersonReconciled, SubjectPersonFailed}
+var PersonResultSubjects = []string{SubjectPersonReconciled, SubjectPersonFailed, SubjectPersonScheduled}
 
 // Limits on a person event, beside the command limits it shares (payload,
 // id, field length).
@@ -54,13 +66,17 @@ const (
 // structured JSON mode published on person.joined, person.changed or
 // person.left.
 type PersonEvent struct {
-	SpecVersion     string     `json:"specversion"`
-	Type            string     `json:"type"`
-	Source          string     `json:"source"`
-	ID              string     `json:"id"`
-	Time            time.Time  `json:"time,omitzero"`
-	DataContentType string     `json:"datacontenttype,omitempty"`
-	Data            PersonData `json:"data"`
+	SpecVersion     string    `json:"specversion"`
+	Type            string    `json:"type"`
+	Source          string    `json:"source"`
+	ID              string    `json:"id"`
+	Time            time.Time `json:"time,omitzero"`
+	DataContentType string    `json:"datacontenttype,omitempty"`
+	// AuthType and AuthID are the CloudEvents Auth Context extension, as
+	// on a command: who sent the event (the HTTP ingress sets them).
+	AuthType string     `json:"authtype,omitempty"`
+	AuthID   string     `json:"authid,omitempty"`
+	Data     PersonData `json:"data"`
 }
 
 // PersonData is the data of a PersonEvent. Joined and changed events carry
@@ -72,6 +88,20 @@ type PersonData struct {
 	// Attributes are strings, numbers, booleans or lists of strings, named
 	// so that a policy can write person.<name>.
 	Attributes map[string]any `json:"attributes,omitempty"`
+	// Effective is when the fact takes effect (a leaving date, a move's
+	// start date): an event whose effective time is in the future is
+	// scheduled and reconciled then. Zero is now.
+	Effective time.Time `json:"effective,omitzero"`
+}
+
+// OrderTime is when the event applies: its effective time when that is
+// later than its time, else its time. Events for one person apply in this
+// order, and the commands derived from it carry it.
+func (ev PersonEvent) OrderTime() time.Time {
+	if ev.Data.Effective.After(ev.Time) {
+		return ev.Data.Effective
+	}
+	return ev.Time
 }
 
 // NewPersonEvent returns a person event of type typ with the envelope
@@ -86,7 +116,7 @@ var personAttributeKinds = map[string]string{
 	"time": "string", "datacontenttype": "string", "data": "object",
 }
 
-var personDataKinds = map[string]string{"person": "string", "email": "string", "attributes": "object"}
+var personDataKinds = map[string]string{"person": "string", "email": "string", "attributes": "object", "effective": "string"}
 
 // attributeName is what a CEL field selection (person.department) can name.
 var attributeName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
@@ -117,7 +147,7 @@ func DecodePersonEvent(subject string, payload []byte) (PersonEvent, error) {
 	var cmd Command
 	fill(&cmd, &w)
 	ev = PersonEvent{SpecVersion: cmd.SpecVersion, Type: cmd.Type, Source: cmd.Source, ID: cmd.ID,
-		Time: cmd.Time, DataContentType: cmd.DataContentType}
+		Time: cmd.Time, DataContentType: cmd.DataContentType, AuthType: cmd.AuthType, AuthID: cmd.AuthID}
 	if len(ev.ID) > 0 && !validPersonEventID(ev.ID) {
 		ev.ID = ""
 	}
@@ -143,7 +173,8 @@ func DecodePersonEvent(subject string, payload []byte) (PersonEvent, error) {
 func checkPersonEnvelope(subject string, ev *PersonEvent, w *wireCommand) error {
 	// The envelope rules are the commands'; only the id's length and the
 	// types differ.
-	probe := Command{SpecVersion: ev.SpecVersion, Source: ev.Source, ID: derefOr(w.ID), Type: SubjectAssign}
+	probe := Command{SpecVersion: ev.SpecVersion, Source: ev.Source, ID: derefOr(w.ID), Type: SubjectAssign,
+		AuthType: ev.AuthType, AuthID: ev.AuthID}
 	if err := checkEnvelope(SubjectAssign, &probe, &wireCommand{
 		SpecVersion: w.SpecVersion, Type: &probe.Type, Source: w.Source, ID: w.ID, Time: w.Time,
 		DataContentType: w.DataContentType, Data: w.Data,

@@ -23,6 +23,8 @@ type PersonResultData struct {
 	EventSource string `json:"event_source,omitempty"`
 	EventType   string `json:"event_type,omitempty"`
 	EventSeq    uint64 `json:"event_seq,omitempty"`
+	// EventAuthID repeats the event's authid attribute: who sent it.
+	EventAuthID string `json:"event_authid,omitempty"`
 	Person      string `json:"person,omitempty"`
 	Email       string `json:"email,omitempty"`
 	// Rules says, for each rule of the policy, whether it matched; a rule
@@ -37,6 +39,9 @@ type PersonResultData struct {
 	// person with a later time was applied already.
 	Skipped *Skip `json:"skipped,omitempty"`
 	DryRun  bool  `json:"dry_run,omitempty"`
+	// Scheduled is set on person.scheduled only: when the event will be
+	// reconciled (its effective time).
+	Scheduled time.Time `json:"scheduled,omitzero"`
 	// Error is set on person.failed only.
 	Error *Error `json:"error,omitempty"`
 }
@@ -77,10 +82,23 @@ const (
 // PersonResultID returns the id of the outcome of the person event eventID.
 func PersonResultID(eventID string) string { return eventID + "/reconciled" }
 
+// PersonScheduledID returns the id of the person.scheduled outcome of the
+// person event eventID: apart from its person.reconciled, which follows.
+func PersonScheduledID(eventID string) string { return eventID + "/scheduled" }
+
+// NewPersonScheduled returns the person.scheduled outcome of ev: it will
+// be reconciled at its effective time.
+func NewPersonScheduled(ev PersonEvent, seq uint64, at time.Time) PersonResult {
+	r := NewPersonResult(ev, seq, at, PersonResultData{Scheduled: ev.Data.Effective.UTC()})
+	r.Type, r.ID = SubjectPersonScheduled, PersonScheduledID(ev.ID)
+	return r
+}
+
 // NewPersonResult returns the outcome of ev with the envelope filled in;
 // with data.Error set it is a person.failed event.
 func NewPersonResult(ev PersonEvent, seq uint64, at time.Time, data PersonResultData) PersonResult {
 	data.EventID, data.EventSource, data.EventType, data.EventSeq = ev.ID, ev.Source, ev.Type, seq
+	data.EventAuthID = ev.AuthID
 	if data.Person == "" {
 		data.Person = ev.Data.Person
 	}

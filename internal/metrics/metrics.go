@@ -25,6 +25,8 @@ type Metrics struct {
 	Circuit         *prometheus.GaugeVec
 	// ResultPublishFailures counts failed attempts to publish a result.
 	ResultPublishFailures *prometheus.CounterVec
+	// PersonEvents counts person event outcomes.
+	PersonEvents *prometheus.CounterVec
 }
 
 // New creates the collectors and registers them with reg.
@@ -76,9 +78,13 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "seatkeeper_result_publish_failures_total",
 			Help: "Failed attempts to publish a result to LICENSE_EVENTS, by reason (stream_missing, stream_full, too_large, timeout, other).",
 		}, []string{"reason"}),
+		PersonEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "seatkeeper_person_events_total",
+			Help: "Person event outcomes, by event type and outcome (reconciled, skipped, scheduled, or an error code).",
+		}, []string{"type", "outcome"}),
 	}
 	reg.MustRegister(m.Commands, m.CommandLatency, m.VendorRequests, m.VendorLatency, m.Retries,
-		m.InFlight, m.ConsumerPending, m.PoolTotal, m.PoolAssigned, m.Circuit, m.ResultPublishFailures)
+		m.InFlight, m.ConsumerPending, m.PoolTotal, m.PoolAssigned, m.Circuit, m.ResultPublishFailures, m.PersonEvents)
 	return m
 }
 
@@ -116,6 +122,11 @@ func (m *Metrics) ObserveInFlight(n int) { m.InFlight.Set(float64(n)) }
 // ObservePublishFailure implements consumer.Observer.
 func (m *Metrics) ObservePublishFailure(reason string) {
 	m.ResultPublishFailures.WithLabelValues(reason).Inc()
+}
+
+// ObservePerson implements consumer.PeopleObserver.
+func (m *Metrics) ObservePerson(eventType, outcome string) {
+	m.PersonEvents.WithLabelValues(eventType, outcome).Inc()
 }
 
 // ObservePools records a vendor's pools.

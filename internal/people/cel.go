@@ -52,10 +52,11 @@ func newEnv() (*cel.Env, error) {
 }
 
 // compile parses and type-checks r.When as a boolean expression. when is
-// the YAML node of the expression, to turn CEL's positions into the file's.
-func compile(env *cel.Env, r *Rule, when *yaml.Node, fail func(line, col int, f string, a ...any) error) error {
+// the YAML node of the expression, to turn CEL's positions into the file's;
+// field is its name in the file (when, or reclaim.exempt).
+func compile(env *cel.Env, r *Rule, when *yaml.Node, field string, fail func(line, col int, f string, a ...any) error) error {
 	if strings.TrimSpace(r.When) == "" {
-		return fail(r.Line, 0, "when is missing: a CEL expression over person, e.g. person.department == \"Engineering\"")
+		return fail(r.Line, 0, "%s is missing: a CEL expression over person, e.g. person.department == \"Engineering\"", field)
 	}
 	ast, iss := env.Compile(r.When)
 	if iss != nil && iss.Err() != nil {
@@ -69,25 +70,25 @@ func compile(env *cel.Env, r *Rule, when *yaml.Node, fail func(line, col int, f 
 		} else {
 			col += loc.Column() + 1 // past the opening quote
 		}
-		return fail(line, col, "when: %s", e.Message)
+		return fail(line, col, "%s: %s", field, e.Message)
 	}
 	if !ast.OutputType().IsExactType(cel.BoolType) {
-		return fail(when.Line, when.Column, "when is %s, not a boolean: compare it (e.g. == \"x\") or test it with has()", ast.OutputType())
+		return fail(when.Line, when.Column, "%s is %s, not a boolean: compare it (e.g. == \"x\") or test it with has()", field, ast.OutputType())
 	}
 	// The worst case is bounded at load, from the limits of a person event,
 	// instead of tracked at every evaluation (which doubled its cost).
 	est, err := env.EstimateCost(ast, personSizes{})
 	if err != nil {
-		return fail(when.Line, when.Column, "when: %v", err)
+		return fail(when.Line, when.Column, "%s: %v", field, err)
 	}
 	if est.Max > costLimit {
-		return fail(when.Line, when.Column, "when may cost up to %d to evaluate, over the limit of %d: simplify it", est.Max, costLimit)
+		return fail(when.Line, when.Column, "%s may cost up to %d to evaluate, over the limit of %d: simplify it", field, est.Max, costLimit)
 	}
 	// OptOptimize folds constants (a list literal in an "in" test is built
 	// once, not per person).
 	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
-		return fail(when.Line, when.Column, "when: %v", err)
+		return fail(when.Line, when.Column, "%s: %v", field, err)
 	}
 	r.prg = prg
 	return nil

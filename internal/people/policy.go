@@ -23,6 +23,9 @@ import (
 type Policy struct {
 	Rules       []Rule
 	Offboarding Offboarding
+	// exempt is reclaim.exempt compiled: who is never reclaimed from; nil
+	// for no one.
+	exempt *Rule
 	// vendors are the vendors some rule grants at, sorted.
 	vendors []string
 }
@@ -73,12 +76,18 @@ func (e *RuleError) Error() string {
 	return fmt.Sprintf("policy: %s (%s): %s", name, where, e.Msg)
 }
 
-// wirePolicy is the YAML file. Reclaim belongs to idle-seat reclaiming and
-// is read there; it is accepted here so one file serves both.
+// wirePolicy is the YAML file.
 type wirePolicy struct {
 	Rules       []wireRule  `yaml:"rules"`
 	Offboarding Offboarding `yaml:"offboarding"`
-	Reclaim     yaml.Node   `yaml:"reclaim"`
+	Reclaim     wireReclaim `yaml:"reclaim"`
+}
+
+// wireReclaim is what the policy says about reclaiming idle seats.
+type wireReclaim struct {
+	// Exempt is a CEL expression over person: a person it matches is
+	// never reclaimed from.
+	Exempt yaml.Node `yaml:"exempt"`
 }
 
 type wireRule struct {
@@ -132,7 +141,7 @@ func ParsePolicy(src []byte) (*Policy, error) {
 		}
 		names[wr.Name] = i + 1
 		r := Rule{Name: wr.Name, When: wr.When.Value, Grant: wr.Grant, Line: line}
-		if err := compile(env, &r, &wr.When, fail); err != nil {
+		if err := compile(env, &r, &wr.When, "when", fail); err != nil {
 			return nil, err
 		}
 		if err := checkGrant(r.Grant, perVendor, func(f string, a ...any) error { return fail(line, 0, f, a...) }); err != nil {
@@ -144,8 +153,36 @@ func ParsePolicy(src []byte) (*Policy, error) {
 		p.vendors = append(p.vendors, v)
 	}
 	sort.Strings(p.vendors)
+	if node := &w.Reclaim.Exempt; node.Kind != 0 {
+		r := &Rule{Name: "reclaim.exempt", When: node.Value, Line: node.Line}
+		fail := func(l, col int, format string, args ...any) error {
+			return &RuleError{Line: l, Column: col, Msg: fmt.Sprintf(format, args...)}
+		}
+		if err := compile(env, r, node, "reclaim.exempt", fail); err != nil {
+			return nil, err
+		}
+		p.exempt = r
+	}
 	return p, nil
 }
+
+// ExemptFromReclaim reports whether reclaim.exempt matches the person:
+// their seats are then never reclaimed. A person it cannot evaluate (an
+// attribute it reads is missing) is not exempt, and err says why.
+func (p *Policy) ExemptFromReclaim(person, email string, attributes map[string]any) (bool, error) {
+	if p == nil || p.exempt == nil {
+		return false, nil
+	}
+	subject := make(map[string]any, len(attributes)+2)
+	for k, v := range attributes {
+		subject[k] = v
+	}
+	subject["id"], subject["email"] = person, email
+	return p.exempt.Match(subject)
+}
+
+// HasReclaimExempt reports whether the policy has a reclaim.exempt.
+func (p *Policy) HasReclaimExempt() bool { return p != nil && p.exempt != nil }
 
 func yamlError(err error) error {
 	var te *yaml.TypeError

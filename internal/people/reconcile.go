@@ -60,7 +60,7 @@ type Plan struct {
 // policy names.
 func (p *Policy) Reconcile(prev *Record, in Input, vendors []string) Plan {
 	ev := in.Event
-	at := ev.Time
+	at := ev.OrderTime()
 	if at.IsZero() {
 		at = in.Published
 	}
@@ -207,15 +207,18 @@ func CommandID(eventID, vendor, typ string) string {
 
 // commandsOf builds the license commands of a planned outcome: each carries
 // the event's time (so that per-seat ordering follows the HR facts), the
-// person's e-mail (resolved to the vendor's user id by the worker) and the
-// person's id.
+// person's e-mail (resolved to the vendor's user id by the worker), the
+// person's id and the event's sender (authtype, authid).
 func commandsOf(ev events.PersonEvent, at time.Time, email string, res events.PersonResultData) []events.Command {
 	cmds := make([]events.Command, 0, len(res.Commands))
 	for _, pc := range res.Commands {
-		cmds = append(cmds, events.NewCommand(pc.Type, ev.Source, pc.ID, at, events.CommandData{
+		cmd := events.NewCommand(pc.Type, ev.Source, pc.ID, at, events.CommandData{
 			Vendor: pc.Vendor, Email: email, Person: ev.Data.Person,
 			Licenses: slices.Clone(pc.Licenses), Reason: ev.Type + " " + ev.ID,
-		}))
+		})
+		// Who sent the event sent its commands: the audit trail says so.
+		cmd.AuthType, cmd.AuthID = ev.AuthType, ev.AuthID
+		cmds = append(cmds, cmd)
 	}
 	return cmds
 }
