@@ -56,7 +56,10 @@ type schedule struct {
 	License string    `json:"license"`
 	// Kind is expiry (a time-bound seat's until) or reclaim (the re-check
 	// of a warned idle seat: released then only if still idle).
-	Kind     string `json:"kind"`
+	Kind string `json:"kind"`
+	// Repeat is a repeating schedule's pattern (@every 168h0m0s, a cron
+	// expression): a reclaim run on its schedule.
+	Repeat   string `json:"repeat,omitempty"`
 	AssignID string `json:"assign_id,omitempty"`
 	ID       string `json:"id"`
 }
@@ -88,7 +91,11 @@ func runSchedules(ctx context.Context, a *app, args []string) int {
 		return exitFailed
 	}
 	defer c.close()
-	list, err := readSchedules(ctx, c.js, lifecycle.Filter(*vendor, *user), lifecycle.RecheckFilter(*vendor, *user))
+	filters := []string{lifecycle.Filter(*vendor, *user), lifecycle.RecheckFilter(*vendor, *user)}
+	if *user == "" {
+		filters = append(filters, reclaimScheduleFilter(*vendor))
+	}
+	list, err := readSchedules(ctx, c.js, filters...)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "publish: schedules: %v\n", err)
 		return exitFailed
@@ -130,6 +137,9 @@ func readSchedules(ctx context.Context, js jetstream.JetStream, filters ...strin
 }
 
 func scheduleOf(m jetstream.Msg) (schedule, bool) {
+	if s, ok := repeatingScheduleOf(m); ok {
+		return s, true
+	}
 	at, ok := strings.CutPrefix(m.Headers().Get(jetstream.ScheduleHeader), "@at ")
 	if !ok {
 		return schedule{}, false
@@ -161,10 +171,17 @@ func printSchedules(w io.Writer, list []schedule, asJSON bool) {
 	fmt.Fprintln(tw, "DUE\tVENDOR\tUSER\tLICENSE\tKIND\tFROM")
 	for _, s := range list {
 		from := s.AssignID
-		if s.Kind == "reclaim" {
+		if s.Kind != "expiry" {
 			from = s.ID // the re-check: released then only if still idle
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Due.Format(time.RFC3339), s.Vendor, s.User, s.License, s.Kind, from)
+		due := s.Due.Format(time.RFC3339)
+		if s.Repeat != "" {
+			due = s.Repeat
+			if !s.Due.IsZero() {
+				due += ", next " + s.Due.Format(time.RFC3339)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", due, s.Vendor, s.User, s.License, s.Kind, from)
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "%s pending\n", plural(len(list), "release"))
