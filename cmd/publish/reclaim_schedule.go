@@ -95,8 +95,12 @@ func runReclaimRepeat(ctx context.Context, a *app, f *commandFlags, r *reclaimRe
 		fmt.Fprintf(a.stderr, "publish: schedule the reclaim: %v\n", err)
 		return exitFailed
 	}
-	fmt.Fprintf(a.stdout, "reclaim %s/%s scheduled (%s), replacing any earlier one; publish schedules lists it\n",
-		f.vendor, f.account, msg.Header.Get(jetstream.ScheduleHeader))
+	who := f.vendor
+	if f.account != "" {
+		who += "/" + f.account
+	}
+	fmt.Fprintf(a.stdout, "reclaim %s scheduled (%s), replacing any earlier one; publish schedules lists it\n",
+		who, msg.Header.Get(jetstream.ScheduleHeader))
 	return exitOK
 }
 
