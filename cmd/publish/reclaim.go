@@ -24,11 +24,15 @@ func runReclaim(ctx context.Context, a *app, args []string) int {
 	var exempt stringList
 	f.fs.Var(&exempt, "exempt", "a user whose seats are never reclaimed (repeatable)")
 	f.fs.Lookup("timeout").DefValue, f.timeout = "2m", 2*time.Minute
+	repeat := addRepeatFlags(f.fs)
 	if err := f.fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		return exitUsage
+	}
+	if repeat.cancel {
+		return runReclaimRepeat(ctx, a, f, repeat, events.Command{})
 	}
 	inDays, err := days(*inactive)
 	if err != nil || inDays < 1 {
@@ -50,6 +54,9 @@ func runReclaim(ctx context.Context, a *app, args []string) int {
 	})
 	if err := validate(cmd); err != nil {
 		return a.usagef("reclaim: %v", err)
+	}
+	if repeat.set() {
+		return runReclaimRepeat(ctx, a, f, repeat, cmd)
 	}
 	c, err := connect(f.server)
 	if err != nil {

@@ -60,7 +60,10 @@ type schedule struct {
 	// type of a dated person event (person.left, person.changed).
 	Kind string `json:"kind"`
 	// Person is the HR id of a dated person event's person.
-	Person   string `json:"person,omitempty"`
+	Person string `json:"person,omitempty"`
+	// Repeat is a repeating schedule's pattern (@every 168h0m0s, a cron
+	// expression): a reclaim run on its schedule.
+	Repeat   string `json:"repeat,omitempty"`
 	AssignID string `json:"assign_id,omitempty"`
 	ID       string `json:"id"`
 }
@@ -93,7 +96,11 @@ func runSchedules(ctx context.Context, a *app, args []string) int {
 		return exitFailed
 	}
 	defer c.close()
-	list, err := readSchedules(ctx, c.js, events.CommandStream, lifecycle.Filter(*vendor, *user), lifecycle.RecheckFilter(*vendor, *user))
+	filters := []string{lifecycle.Filter(*vendor, *user), lifecycle.RecheckFilter(*vendor, *user)}
+	if *user == "" {
+		filters = append(filters, reclaimScheduleFilter(*vendor))
+	}
+	list, err := readSchedules(ctx, c.js, events.CommandStream, filters...)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "publish: schedules: %v\n", err)
 		return exitFailed
@@ -144,6 +151,9 @@ func readSchedules(ctx context.Context, js jetstream.JetStream, stream string, f
 }
 
 func scheduleOf(m jetstream.Msg) (schedule, bool) {
+	if s, ok := repeatingScheduleOf(m); ok {
+		return s, true
+	}
 	at, ok := strings.CutPrefix(m.Headers().Get(jetstream.ScheduleHeader), "@at ")
 	if !ok {
 		return schedule{}, false
@@ -183,7 +193,7 @@ func printSchedules(w io.Writer, list []schedule, asJSON bool) {
 	dated := 0
 	for _, s := range list {
 		from := s.AssignID
-		if s.Kind == "reclaim" {
+		if s.Kind != "expiry" {
 			from = s.ID // the re-check: released then only if still idle
 		}
 		if s.Person != "" { // a dated person event: reconciled then
@@ -191,7 +201,14 @@ func printSchedules(w io.Writer, list []schedule, asJSON bool) {
 			fmt.Fprintf(tw, "%s\t-\t%s\t-\t%s\t%s\n", s.Due.Format(time.RFC3339), s.Person, s.Kind, s.ID)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Due.Format(time.RFC3339), s.Vendor, s.User, s.License, s.Kind, from)
+		due := s.Due.Format(time.RFC3339)
+		if s.Repeat != "" {
+			due = s.Repeat
+			if !s.Due.IsZero() {
+				due += ", next " + s.Due.Format(time.RFC3339)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", due, s.Vendor, s.User, s.License, s.Kind, from)
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "%s pending\n", plural(len(list)-dated, "release"))

@@ -26,7 +26,7 @@ type resultFilter struct {
 }
 
 func (f *resultFilter) register(fs *flag.FlagSet) {
-	fs.Var(&f.types, "type", "assigned, released, listed, failed, reconciled, scheduled or person.failed (repeatable, or comma-separated)")
+	fs.Var(&f.types, "type", "assigned, released, listed, failed, reconciled, scheduled, person.failed, pool_low, reclaim_warning or reclaimed (repeatable, or comma-separated)")
 	fs.StringVar(&f.vendor, "vendor", "", "only this vendor's results")
 	fs.StringVar(&f.user, "user", "", "only this user's results")
 	fs.StringVar(&f.code, "code", "", "only failures with this error code (implies --type failed)")
@@ -40,8 +40,10 @@ func (f *resultFilter) subjects() ([]string, error) {
 			s := "license." + strings.TrimPrefix(strings.TrimSpace(t), "license.")
 			if p := personSubject(t); p != "" { // person_output.go
 				s = p
+			} else if p := lifecycleSubject(t); p != "" { // watch_lifecycle.go
+				s = p
 			} else if !slices.Contains(events.ResultSubjects, s) {
-				return nil, fmt.Errorf("--type %q: want assigned, released, listed, failed, reconciled, scheduled or person.failed", t)
+				return nil, fmt.Errorf("--type %q: want assigned, released, listed, failed, reconciled, scheduled, person.failed, pool_low, reclaim_warning or reclaimed", t)
 			}
 			if !slices.Contains(subs, s) {
 				subs = append(subs, s)
@@ -58,7 +60,7 @@ func (f *resultFilter) subjects() ([]string, error) {
 		subs = []string{events.SubjectFailed}
 	}
 	if len(subs) == 0 {
-		subs = slices.Concat(events.ResultSubjects, events.PersonResultSubjects)
+		subs = slices.Concat(events.ResultSubjects, events.PersonResultSubjects, events.LifecycleSubjects)
 	}
 	return subs, nil
 }
@@ -196,6 +198,9 @@ func runWatch(ctx context.Context, a *app, args []string) int {
 		print = func(raw []byte, r events.Result) error {
 			if strings.HasPrefix(r.Type, "person.") {
 				return printPersonRow(a.stdout, raw)
+			}
+			if ok, err := printLifecycleRow(a.stdout, raw, r.Type); ok {
+				return err
 			}
 			_, err := fmt.Fprintf(a.stdout, watchRow, r.Time.UTC().Format(time.RFC3339),
 				strings.TrimPrefix(r.Type, "license."), dash(r.Data.Vendor), dash(r.Data.User),

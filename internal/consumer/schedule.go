@@ -50,6 +50,7 @@ func (l *Loop) dispatch(msg jetstream.Msg) {
 	j := &job{msg: msg, meta: meta, start: time.Now()}
 	j.cmd, j.err = events.DecodeCommand(msg.Subject(), msg.Data())
 	if j.err == nil {
+		j.cmd = firedCommand(j.cmd, msg.Headers())
 		j.err = l.opts.Lifecycle.admit(j.cmd)
 	}
 	l.wg.Add(1)
