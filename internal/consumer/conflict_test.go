@@ -21,6 +21,7 @@ func TestAnIDReusedWithAnotherPayloadIsAConflict(t *testing.T) {
 	first := command(events.SubjectAssign, "conflict-1", "conflict-user", "ATTUNU")
 	e.publish(first, "")
 	original := e.result(first.ID)
+	e.settled() // the record is stored after the result is published, before the ack
 	stored, err := handlers.LookupRecord(context.Background(), commandStore(e), first.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -72,7 +72,8 @@ type Observer interface {
 // once. No vendor runs more than three quarters of those slots (once a
 // second vendor has been seen), so a vendor
 // that is slow, rate limited or down cannot take them all: its commands wait
-// in memory (up to three quarters of the window) while the other vendors'
+// in memory (up to three quarters of the window, all of it while no other
+// vendor has been seen) while the other vendors'
 // commands pass them. Only past that, or past a quarter of the window for one
 // user, is a command parked (handed back to JetStream with a delay).
 type Loop struct {

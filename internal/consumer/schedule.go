@@ -75,7 +75,7 @@ func (l *Loop) dispatch(msg jetstream.Msg) {
 	}
 	vq := l.vendor(vendor)
 	ln := l.lanes[key]
-	if !final && (vq.held >= l.vendorHeldCap || (ln != nil && len(ln.queue) >= l.laneDepth)) {
+	if !final && (vq.held >= l.heldCapOf() || (ln != nil && len(ln.queue) >= l.laneDepth)) {
 		l.mu.Unlock()
 		l.park(j)
 		return
@@ -121,6 +121,17 @@ func (l *Loop) runCapOf() int {
 		return l.runCap
 	}
 	return l.vendorRunCap
+}
+
+// heldCapOf is how many commands one vendor may hold in the window: all of
+// it while it is the only vendor this worker has seen (parking its commands
+// would leave room for nobody and bring them back seconds later), three
+// quarters otherwise.
+func (l *Loop) heldCapOf() int {
+	if len(l.order) == 1 {
+		return cap(l.held)
+	}
+	return l.vendorHeldCap
 }
 
 // scheduleLocked starts commands while running slots are free, taking

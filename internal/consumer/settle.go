@@ -36,8 +36,18 @@ func (l *Loop) process(j *job, handled func()) {
 	l.settle(j, reply, err)
 }
 
-// attempt handles one try of a command and publishes its result.
+// attempt handles one try of a command and publishes its result. A new
+// result is published by the handler, before it stores it (see
+// handlers.Delivery.Publish): the running slot is given up first, since
+// publishing and storing are JetStream round trips, not vendor work.
 func (l *Loop) attempt(j *job, d handlers.Delivery, handled func()) (handlers.Reply, error) {
+	d.Publish = func(ctx context.Context, reply handlers.Reply) error {
+		handled()
+		if err := l.opts.Lifecycle.after(ctx, d, reply); err != nil {
+			return err
+		}
+		return l.publish(ctx, reply)
+	}
 	reply, err := l.handle(j, d)
 	handled()
 	var panicked *panicError
@@ -48,14 +58,19 @@ func (l *Loop) attempt(j *job, d handlers.Delivery, handled func()) (handlers.Re
 	if err != nil {
 		return reply, err
 	}
+	if reply.Published && !reply.Replayed {
+		return reply, nil // published by the handler, then stored
+	}
 	if err = l.opts.Lifecycle.after(l.work, d, reply); err != nil {
 		return reply, err
 	}
 	return l.deliver(j, reply)
 }
 
-// deliver publishes a result and marks it published; a result already
-// published is announced to subscribers only.
+// deliver publishes a result not yet published, and marks its record
+// published if it has one (a replay of a result stored unpublished, an
+// invalid command's rejection); a result already published is announced to
+// subscribers only.
 func (l *Loop) deliver(j *job, reply handlers.Reply) (handlers.Reply, error) {
 	if reply.Published {
 		// A replay of a result already in the stream adds no copy; a

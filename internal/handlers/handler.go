@@ -53,6 +53,12 @@ type Delivery struct {
 	// Final is set on the last delivery JetStream will make: a transient
 	// failure then ends as retries_exhausted instead of a deferral.
 	Final bool
+	// Publish, when set, publishes a new result before it is stored: the
+	// command's record is then written once, marked published, and a
+	// replay of it never publishes it again. An error from Publish leaves
+	// the result stored unpublished (its next delivery replays and
+	// publishes it, without calling the vendor) and is returned.
+	Publish func(context.Context, Reply) error
 }
 
 // Reply is a result ready to publish: Payload is the encoded CloudEvent,
@@ -62,8 +68,8 @@ type Reply struct {
 	ID       string
 	Payload  []byte
 	Replayed bool
-	// Published: the stored result is already in the result stream; a
-	// replay need not publish it again (see MarkPublished).
+	// Published: the result is already in the result stream, published by
+	// Delivery.Publish or by an earlier delivery; it is not published again.
 	Published bool
 	stored    *storedRecord
 }
@@ -219,20 +225,18 @@ func (h *Handler) Handle(ctx context.Context, d Delivery) (Reply, error) {
 		t.rec.FirstAttempt = t.start
 	}
 	if resolveErr != nil {
-		bctx, cancel := bookkeeping(ctx)
-		defer cancel()
-		return h.finish(bctx, t, h.failure(t.cmd, d.Seq, resolveErr, 0))
+		return h.finish(ctx, t, h.failure(t.cmd, d.Seq, resolveErr, 0))
 	}
 	if t.cmd.Data.User == "" && t.cmd.Data.Email != "" { // identity.go
 		failed, cached, err := h.identify(ctx, v, &t.cmd, d, t.rec.FirstAttempt)
-		if failed != nil || err != nil {
+		if err != nil {
 			bctx, cancel := bookkeeping(ctx)
 			defer cancel()
-			if err != nil {
-				h.saveDeferred(bctx, t)
-				return Reply{}, err
-			}
-			return h.finish(bctx, t, *failed)
+			h.saveDeferred(bctx, t)
+			return Reply{}, err
+		}
+		if failed != nil {
+			return h.finish(ctx, t, *failed)
 		}
 		t.cachedUser = cached
 	}

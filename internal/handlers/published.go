@@ -15,8 +15,11 @@ type storedRecord struct {
 
 // MarkPublished records that r's result is stored in the result stream, so
 // that no later replay publishes it again, also past the stream's duplicate
-// window. A record changed meanwhile (another replica marked it) is left
-// as it is.
+// window. A new result is stored marked published already (see
+// Delivery.Publish); this is for a result stored before it was published:
+// one that could not be published at first, and an invalid command's
+// rejection. A record changed meanwhile (another replica marked it) is
+// left as it is.
 func (h *Handler) MarkPublished(ctx context.Context, r Reply) error {
 	if r.stored == nil || r.Published {
 		return nil

@@ -68,7 +68,7 @@ func (h *Handler) work(ctx context.Context, t *task) (Reply, error) {
 		h.opts.Observer.ObserveCommand(t.cmd.Type, t.cmd.Data.Vendor, "deferred", h.clock.Now().Sub(t.start))
 		return Reply{}, err
 	}
-	reply, err := h.finish(bctx, t, res)
+	reply, err := h.finish(ctx, t, res)
 	switch {
 	case err != nil || acq.hold == nil || reply.Replayed:
 	case changedAnything(res):
@@ -233,26 +233,49 @@ func (h *Handler) failure(cmd events.Command, seq uint64, err error, attempts in
 	}, attempts, 0)
 }
 
-// finish stores the result as the command's record and returns it. If
-// another delivery stored one first, that one stands and is replayed.
+// finish publishes the result (when the delivery publishes, see
+// Delivery.Publish), then stores it as the command's record, marked
+// published: one write. If another delivery stored a record first, that
+// one stands and is replayed.
+//
+// Publishing first costs no guarantee. A worker that stops between the
+// PubAck and the record leaves its hold without a result: the command's
+// next delivery calls the vendor again (the call is idempotent) and
+// publishes under the same result id, which the result stream drops as a
+// duplicate within its window. Storing first would need a second write
+// after the PubAck to tell a replay that the result is in the stream.
 func (h *Handler) finish(ctx context.Context, t *task, res events.Result) (Reply, error) {
 	payload, err := json.Marshal(res)
 	if err != nil {
 		return Reply{}, fmt.Errorf("encode result: %w", err)
 	}
+	reply := Reply{Subject: res.Type, ID: res.ID, Payload: payload}
 	rec := record{State: stateDone, Digest: t.digest, FirstAttempt: t.rec.FirstAttempt, Attempts: res.Data.Attempts,
 		Subject: res.Type, Result: payload}
-	if err := h.saveRecord(ctx, t, rec); errors.Is(err, ErrExists) || errors.Is(err, ErrConflict) {
-		return h.replayStored(ctx, t)
+	var pubErr error
+	if t.d.Publish != nil {
+		pubErr = t.d.Publish(ctx, reply)
+		rec.Published = pubErr == nil
+	}
+	bctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	if err := h.saveRecord(bctx, t, rec); errors.Is(err, ErrExists) || errors.Is(err, ErrConflict) {
+		return h.replayStored(bctx, t)
 	} else if err != nil {
 		return Reply{}, fmt.Errorf("store result of %s: %w", t.cmd.ID, err)
+	}
+	if pubErr != nil {
+		// Stored unpublished: the next delivery publishes it.
+		return Reply{}, pubErr
 	}
 	outcome := "ok"
 	if res.Data.Error != nil {
 		outcome = res.Data.Error.Code
 	}
 	h.opts.Observer.ObserveCommand(res.Data.CommandType, res.Data.Vendor, outcome, h.clock.Now().Sub(t.start))
-	return Reply{Subject: res.Type, ID: res.ID, Payload: payload, stored: &storedRecord{id: t.cmd.ID, rec: rec, rev: t.recRev}}, nil
+	reply.Published = rec.Published
+	reply.stored = &storedRecord{id: t.cmd.ID, rec: rec, rev: t.recRev}
+	return reply, nil
 }
 
 // replayStored replays the record another delivery stored meanwhile.
