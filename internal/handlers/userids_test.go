@@ -96,13 +96,13 @@ func TestAnObjectIDAndItsUPNAreOneSeatHolder(t *testing.T) {
 	}
 }
 
-// counting counts the resolutions asked of r.
-type counting struct {
+// countingResolver counts the resolutions asked of r.
+type countingResolver struct {
 	r vendors.UserResolver
 	n *int
 }
 
-func (c counting) ResolveUser(ctx context.Context, account, user string) (string, error) {
+func (c countingResolver) ResolveUser(ctx context.Context, account, user string) (string, error) {
 	*c.n++
 	return c.r.ResolveUser(ctx, account, user)
 }
@@ -119,7 +119,7 @@ func TestAUserNameIsResolvedOnceWhileFresh(t *testing.T) {
 	fake.AddUser(m365test.User{UPN: upn, UsageLocation: "US"})
 	asked := 0
 	a := w.replica("a", func(v vendors.Vendor) vendors.Vendor {
-		return resolvingHook{hooked{Vendor: v, after: func(string) {}}, counting{client, &asked}}
+		return resolvingHook{hooked{Vendor: v, after: func(string) {}}, countingResolver{client, &asked}}
 	})
 
 	mustHandle(t, a, graphCmd(events.SubjectAssign, "c1", upn, base, "ENTERPRISEPACK"), 1)
