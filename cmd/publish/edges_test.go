@@ -53,6 +53,10 @@ func TestUnreachableNATSHasItsOwnStatus(t *testing.T) {
 		{"pools"},
 		{"watch", "--no-follow"},
 		{"redrive", "--since", "1h"},
+		{"schedules"},
+		{"reclaim", "--vendor", "arcgis", "--inactive", "90d", "--dry-run"},
+		{"reclaim", "--vendor", "arcgis", "--inactive", "90d", "--every", "7d"},
+		{"person", "joined", "--person", "E1", "--email", "ana@example.com"},
 	} {
 		var stdout, stderr bytes.Buffer
 		args = append(args, "--server", url)

@@ -72,8 +72,7 @@ func runPersonBatch(ctx context.Context, a *app, f *batchFlags) int {
 	}
 	c, err := connect(f.server)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "publish: %v\n", err)
-		return exitFailed
+		return a.unreachable(err)
 	}
 	defer c.close()
 	var watch *personWatch

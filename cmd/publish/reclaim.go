@@ -60,8 +60,7 @@ func runReclaim(ctx context.Context, a *app, args []string) int {
 	}
 	c, err := connect(f.server)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "publish: %v\n", err)
-		return exitFailed
+		return a.unreachable(err)
 	}
 	defer c.close()
 	r, _, err := c.send(ctx, cmd, f.timeout)

@@ -74,8 +74,7 @@ func runReclaimRepeat(ctx context.Context, a *app, f *commandFlags, r *reclaimRe
 	}
 	c, err := connect(f.server)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "publish: %v\n", err)
-		return exitFailed
+		return a.unreachable(err)
 	}
 	defer c.close()
 	subject := reclaimScheduleSubject(f.vendor, f.account)

@@ -92,8 +92,7 @@ func runSchedules(ctx context.Context, a *app, args []string) int {
 	}
 	c, err := connect(*server)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "publish: %v\n", err)
-		return exitFailed
+		return a.unreachable(err)
 	}
 	defer c.close()
 	filters := []string{lifecycle.Filter(*vendor, *user), lifecycle.RecheckFilter(*vendor, *user)}
