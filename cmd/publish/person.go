@@ -61,19 +61,11 @@ func runPerson(ctx context.Context, a *app, args []string) int {
 	if err != nil {
 		return a.usagef("person: %v", err)
 	}
-	c, err := connect(f.server)
-	if err != nil {
-		return a.unreachable(err)
+	c, watch, done, status := a.connectPeople(f.server, f.wait)
+	if c == nil {
+		return status
 	}
-	defer c.close()
-	var watch *personWatch
-	if f.wait {
-		if watch, err = c.watchPeople(); err != nil {
-			fmt.Fprintf(a.stderr, "publish: %v\n", err)
-			return exitFailed
-		}
-		defer watch.stop()
-	}
+	defer done()
 	ack, err := c.publishPerson(ctx, ev.Type, ev.ID, payload)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "publish: %v\n", err)

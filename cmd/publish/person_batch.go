@@ -70,19 +70,11 @@ func runPersonBatch(ctx context.Context, a *app, f *batchFlags) int {
 	if n := len(rows) - len(valid); n > 0 && !f.skipInvalid {
 		return a.usagef("batch: %d of %d person events are invalid; nothing was published (fix them, or --skip-invalid)", n, len(rows))
 	}
-	c, err := connect(f.server)
-	if err != nil {
-		return a.unreachable(err)
+	c, watch, done, status := a.connectPeople(f.server, f.wait)
+	if c == nil {
+		return status
 	}
-	defer c.close()
-	var watch *personWatch
-	if f.wait {
-		if watch, err = c.watchPeople(); err != nil {
-			fmt.Fprintf(a.stderr, "publish: %v\n", err)
-			return exitFailed
-		}
-		defer watch.stop()
-	}
+	defer done()
 	dups, err := c.publishPersonRows(ctx, valid, f.inFlight)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "publish: %v\n", err)

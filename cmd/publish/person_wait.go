@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 
@@ -24,6 +25,25 @@ type personWatch struct {
 	results  map[string]result
 	arrived  chan struct{}
 	subs     []*nats.Subscription
+}
+
+// connectPeople connects to NATS and, with wait, subscribes to person
+// outcomes and command results before anything is published. done closes
+// both; a nil client comes with the exit status to return.
+func (a *app) connectPeople(server string, wait bool) (c *client, watch *personWatch, done func(), status int) {
+	c, err := connect(server)
+	if err != nil {
+		return nil, nil, nil, a.unreachable(err)
+	}
+	if !wait {
+		return c, nil, c.close, exitOK
+	}
+	if watch, err = c.watchPeople(); err != nil {
+		c.close()
+		fmt.Fprintf(a.stderr, "publish: %v\n", err)
+		return nil, nil, nil, exitFailed
+	}
+	return c, watch, func() { watch.stop(); c.close() }, exitOK
 }
 
 func (c *client) watchPeople() (*personWatch, error) {
