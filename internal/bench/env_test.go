@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -331,6 +332,18 @@ func mallocs() uint64 {
 }
 
 const mib = 1 << 20
+
+// cpuTime is the CPU time (user and system) this process has used: the
+// server, the fakes and the worker together. Divided by the commands of a
+// span it is what a command costs the machine, which other work on the
+// machine changes far less than it changes the span's wall time.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // connectJS returns a JetStream context on nc.
 func connectJS(b *testing.B, nc *nats.Conn) (*nats.Conn, jetstream.JetStream) {

@@ -189,7 +189,7 @@ func queueCommands(b *testing.B, mode syncMode, n int, prefix string) queued {
 }
 
 func benchPipeline(b *testing.B, mode syncMode, n int) {
-	var rate, allocs float64
+	var rate, allocs, cpu float64
 	var peak uint64
 	var before, after jsCount
 	for range b.N {
@@ -200,11 +200,12 @@ func benchPipeline(b *testing.B, mode syncMode, n int) {
 		before = countJS(b, q.js, wnc)
 		b.StartTimer()
 		heap := sampleHeap()
-		m0, start := mallocs(), time.Now()
+		m0, c0, start := mallocs(), cpuTime(b), time.Now()
 		startWorker(b, wnc, q.client)
 		last := got.wait(b, 10*time.Minute)
 		elapsed := last.Sub(start)
 		allocs = float64(mallocs()-m0) / float64(n)
+		cpu = float64((cpuTime(b) - c0).Microseconds()) / float64(n)
 		peak = heap.Stop()
 		rate = float64(n) / elapsed.Seconds()
 		b.StopTimer()
@@ -227,6 +228,13 @@ func benchPipeline(b *testing.B, mode syncMode, n int) {
 	}
 	if vrelay := ceilings[mode.name]["vendor-relay"]; vrelay > 0 {
 		b.ReportMetric(rate/vrelay, "x-vendor-relay")
+	}
+	b.ReportMetric(cpu, "cpu-µs/cmd")
+	if vcpu := ceilings[mode.name]["vendor-relay-cpu"]; vcpu > 0 {
+		// What the ratio would be were the machine's two cores this
+		// process's alone (it is CPU-bound): vendor-relay's CPU per
+		// command over the pipeline's.
+		b.ReportMetric(vcpu/cpu, "x-vendor-relay-cpu")
 	}
 }
 
@@ -272,7 +280,7 @@ func benchVendorOnly(b *testing.B, n int) {
 // guarantees; against raw it bounds what any worker calling this vendor
 // reaches on this machine.
 func benchVendorRelay(b *testing.B, mode syncMode, n int) {
-	var rate, allocs float64
+	var rate, allocs, cpu float64
 	for range b.N {
 		b.StopTimer()
 		q := queueCommands(b, mode, n, "vrelay")
@@ -285,7 +293,7 @@ func benchVendorRelay(b *testing.B, mode syncMode, n int) {
 		}
 		got := watchResults(b, q.nc, n)
 		b.StartTimer()
-		m0, start := mallocs(), time.Now()
+		m0, c0, start := mallocs(), cpuTime(b), time.Now()
 		it, err := cons.Messages(jetstream.PullMaxMessages(concurrency))
 		if err != nil {
 			b.Fatal(err)
@@ -301,10 +309,13 @@ func benchVendorRelay(b *testing.B, mode syncMode, n int) {
 		last := got.wait(b, 10*time.Minute)
 		rate = float64(n) / last.Sub(start).Seconds()
 		allocs = float64(mallocs()-m0) / float64(n)
+		cpu = float64((cpuTime(b) - c0).Microseconds()) / float64(n)
 	}
 	ceilings[mode.name]["vendor-relay"] = rate
+	ceilings[mode.name]["vendor-relay-cpu"] = cpu
 	b.ReportMetric(rate, "cmds/s")
 	b.ReportMetric(allocs, "allocs/cmd")
+	b.ReportMetric(cpu, "cpu-µs/cmd")
 	if raw := ceilings[mode.name]["raw"]; raw > 0 {
 		b.ReportMetric(rate/raw, "x-raw")
 	}
