@@ -177,6 +177,19 @@ func (l *Loop) putOff(j *job, err error, delay time.Duration) (bool, error) {
 	return false, j.msg.NakWithDelay(delay)
 }
 
+// ack acks a command whose result is published and stored. A plain ack
+// is enough: were it lost, the redelivery would find the record and
+// replay it (announced once, see Reply.Published). A scheduled copy is
+// deleted after its ack, so that ack is confirmed first (DoubleAck): a
+// copy deleted while its ack is still in doubt would be neither
+// redelivered nor settled.
+func (l *Loop) ack(j *job) error {
+	if j.fromSchedule() {
+		return j.msg.DoubleAck(l.work)
+	}
+	return j.msg.Ack()
+}
+
 // settle acks, naks or terminates the command and logs its outcome once.
 func (l *Loop) settle(j *job, reply handlers.Reply, err error) {
 	defer func() {
@@ -193,7 +206,7 @@ func (l *Loop) settle(j *job, reply handlers.Reply, err error) {
 	done := false // the delivery is acked or terminated
 	switch d.action {
 	case ack:
-		ackErr, done = j.msg.DoubleAck(l.work), true
+		ackErr, done = l.ack(j), true
 	case term:
 		ackErr, done = j.msg.TermWithReason(d.reason), true
 	case later:
