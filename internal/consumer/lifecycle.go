@@ -144,7 +144,9 @@ func (lc *Lifecycle) after(ctx context.Context, d handlers.Delivery, r handlers.
 		return nil
 	}
 	var res events.Result
-	if err := json.Unmarshal(r.Payload, &res); err != nil {
+	if r.Result != nil {
+		res = *r.Result
+	} else if err := json.Unmarshal(r.Payload, &res); err != nil {
 		return fmt.Errorf("read result of %s: %w", cmd.ID, err)
 	}
 	if watch {
@@ -159,12 +161,13 @@ func (lc *Lifecycle) after(ctx context.Context, d handlers.Delivery, r handlers.
 	if from.Time.IsZero() {
 		from.Time = d.Published
 	}
-	return lc.expiries(ctx, cmd, from, res)
+	return lc.expiries(ctx, cmd, from, res, r.Unscheduled)
 }
 
 // expiries schedules the expiries an assign sets and cancels those a
-// release ends.
-func (lc *Lifecycle) expiries(ctx context.Context, cmd events.Command, from lifecycle.Stamp, res events.Result) error {
+// release ends, but for the seats unscheduled: the ledger showed none
+// pending there (a purge of nothing is a JetStream request all the same).
+func (lc *Lifecycle) expiries(ctx context.Context, cmd events.Command, from lifecycle.Stamp, res events.Result, unscheduled []string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	st, err := lc.stream(ctx)
@@ -177,6 +180,9 @@ func (lc *Lifecycle) expiries(ctx context.Context, cmd events.Command, from life
 		}
 	}
 	for _, seat := range lifecycle.Cancelled(cmd, res) {
+		if slices.Contains(unscheduled, seat.Code) {
+			continue
+		}
 		if err := retrying(ctx, func() error {
 			return st.Purge(ctx, jetstream.WithPurgeSubject(seat.Subject()))
 		}); err != nil {

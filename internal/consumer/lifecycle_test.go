@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"testing"
@@ -299,6 +300,54 @@ func TestAReleaseBeforeUntilCancelsIt(t *testing.T) {
 	testproc.Settled(t, w.js)
 	if m := w.pending(seatOf(user)); m != nil {
 		t.Errorf("the seat was released and its expiry is still scheduled: %s", m.Data)
+	}
+}
+
+// A release cancels a seat's expiry only where one can be pending: after
+// an assign without until it makes no purge at all (a JetStream request
+// per release saved), after an assign with until it purges the schedule.
+func TestAReleaseCancelsOnlyAnExpiryThatCanBePending(t *testing.T) {
+	w := newWorld(t, nil)
+	w.startWorker()
+	purges, err := w.nc.SubscribeSync("$JS.API.STREAM.PURGE." + events.CommandStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		t.Helper()
+		testproc.Settled(t, w.js) // the release's after-work is done before its ack
+		if err := w.nc.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		n, _, err := purges.Pending()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	user := uipathtest.DemoUsers[0]
+	now := time.Now()
+	for i, until := range []time.Time{{}, now.Add(time.Hour)} {
+		id := fmt.Sprintf("assign-%d", i)
+		w.publish(assignUntil(id, user, now.Add(time.Duration(2*i)*time.Second), until))
+		w.result(id)
+		before := count()
+		rel := events.NewCommand(events.SubjectRelease, "test/hr", fmt.Sprintf("release-%d", i), now.Add(time.Duration(2*i+1)*time.Second),
+			events.CommandData{Vendor: "uipath", Account: account, User: user, Licenses: []string{lcCode}})
+		w.publish(rel)
+		if r := w.result(rel.ID); r.Type != events.SubjectReleased {
+			t.Fatalf("%s: %s %+v", rel.ID, r.Type, r.Data.Error)
+		}
+		got, want := count()-before, 0
+		if !until.IsZero() {
+			want = 1
+		}
+		if got != want {
+			t.Errorf("release after an assign with until %v: %d purges of the command stream, want %d", !until.IsZero(), got, want)
+		}
+		if m := w.pending(seatOf(user)); m != nil {
+			t.Errorf("the seat was released and its expiry is still scheduled: %s", m.Data)
+		}
 	}
 }
 

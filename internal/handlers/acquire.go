@@ -77,6 +77,7 @@ func (h *Handler) acquire(ctx context.Context, t *task) (acquisition, error) {
 			return acquisition{superseded: sup, whole: true}, nil
 		}
 		e.Hold = &hold{Command: t.cmd.ID, Owner: h.opts.Owner, Mark: t.own, All: len(codes) == 0,
+			Expiry:   holdExpiry(t.cmd),
 			Licenses: slices.DeleteFunc(slices.Clone(codes), func(c string) bool { return slices.Contains(sup, c) })}
 		u := &userHold{h: h, key: key, e: e, rev: rev}
 		err = u.save(ctx)
@@ -89,6 +90,14 @@ func (h *Handler) acquire(ctx context.Context, t *task) (acquisition, error) {
 		// Another replica changed the entry between our read and write.
 	}
 	return acquisition{}, &BusyError{Owner: "another replica", Until: h.clock.Now().Add(100 * time.Millisecond)}
+}
+
+// holdExpiry is hold.Expiry for cmd.
+func holdExpiry(cmd events.Command) string {
+	if cmd.Type == events.SubjectAssign && !cmd.Data.Until.IsZero() {
+		return holdUntil
+	}
+	return holdNoUntil
 }
 
 // readEntry reads the ledger entry of key; an absent one is empty, at
@@ -123,20 +132,42 @@ func (h *Handler) recall(key, id string) ([]events.LicenseResult, bool) {
 
 // remember keeps the outcome of command id, stored as its record, which
 // leaves its hold on the user of key: this worker's next command there
-// folds it in without reading the record back.
-func (h *Handler) remember(key, id string, applied []events.LicenseResult) {
+// folds it in without reading the record back. It also keeps the entry as
+// the hold last wrote it, at revision rev: that command need not read the
+// entry either. Its hold is a compare-and-set on rev, so an entry changed
+// since (by another replica) only costs the read after all.
+func (h *Handler) remember(key, id string, applied []events.LicenseResult, e ledgerEntry, rev uint64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if len(h.finished) >= maxSeen {
 		clear(h.finished)
 	}
-	h.finished[key] = finishedHold{command: id, applied: applied}
+	h.finished[key] = finishedHold{command: id, applied: applied, entry: &entryRead{e: e, rev: rev}}
+}
+
+// lastWritten hands out the entry of key as this worker's last hold there
+// wrote it, once: a second command of the same user on this worker (its
+// other spelling, in another lane) reads the bucket.
+func (h *Handler) lastWritten(key string) (entryRead, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	f, ok := h.finished[key]
+	if !ok || f.entry == nil {
+		return entryRead{}, false
+	}
+	r := *f.entry
+	f.entry = nil
+	h.finished[key] = f
+	return r, true
 }
 
 // finishedHold is a command this worker finished, its hold left in place.
 type finishedHold struct {
 	command string
 	applied []events.LicenseResult
+	// entry is the ledger entry as the hold last wrote it; nil once
+	// handed out.
+	entry *entryRead
 }
 
 // foldEnded reports whether the command holding e has ended: its result
@@ -146,7 +177,7 @@ type finishedHold struct {
 func (h *Handler) foldEnded(ctx context.Context, key string, e *ledgerEntry) (bool, error) {
 	hd := e.Hold
 	if applied, ok := h.recall(key, hd.Command); ok {
-		e.apply(hd.Mark, hd.All, applied)
+		e.apply(hd, applied)
 		e.Hold = nil
 		return true, nil
 	}
@@ -170,7 +201,7 @@ func (h *Handler) foldEnded(ctx context.Context, key string, e *ledgerEntry) (bo
 		return false, fmt.Errorf("read the result of %s, which holds the user: %w", hd.Command, err)
 	}
 	if res.Data.Error == nil {
-		e.apply(hd.Mark, hd.All, res.Data.Licenses)
+		e.apply(hd, res.Data.Licenses)
 	}
 	e.Hold = nil
 	return true, nil

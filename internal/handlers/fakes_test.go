@@ -24,6 +24,7 @@ type memStore struct {
 	seq    uint64
 	keys   map[string]memEntry
 	writes int
+	reads  int
 	// failWrites makes every write fail as an unreachable NATS would.
 	failWrites bool
 	// wrote, if set, is told of every write.
@@ -93,6 +94,7 @@ func (s *memStore) Delete(_ context.Context, key string, rev uint64) error {
 func (s *memStore) Get(_ context.Context, key string) ([]byte, uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.reads++
 	e, ok := s.keys[key]
 	if !ok {
 		return nil, 0, handlers.ErrNotFound
@@ -118,6 +120,12 @@ func (s *memStore) writeCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.writes
+}
+
+func (s *memStore) readCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reads
 }
 
 func (s *memStore) keyList() []string {

@@ -71,7 +71,13 @@ type Reply struct {
 	// Published: the result is already in the result stream, published by
 	// Delivery.Publish or by an earlier delivery; it is not published again.
 	Published bool
-	stored    *storedRecord
+	// Result is Payload decoded, when this delivery built it (nil for a
+	// replay): what acts on the result afterwards need not decode it again.
+	Result *events.Result
+	// Unscheduled are seats a release freed that, by the ledger, have no
+	// expiry pending: there is none to cancel. Empty when not known.
+	Unscheduled []string
+	stored      *storedRecord
 }
 
 // BusyError says another command holds the command's user (or another
@@ -175,6 +181,8 @@ type task struct {
 	// identity cache (identity.go), so a user_not_found resolves again.
 	cachedUser bool
 	start      time.Time
+	// unscheduled: see Reply.Unscheduled.
+	unscheduled []string
 	// entry is the user's ledger entry, read while the record is: one
 	// round trip less on the way to the vendor. Nil when the command
 	// takes no hold.
@@ -204,10 +212,14 @@ func (h *Handler) Handle(ctx context.Context, d Delivery) (Reply, error) {
 	if resolveErr == nil && h.takesHold(t.cmd) && t.cmd.Data.User != "" {
 		if s, known := h.knownHolder(v, t.cmd); known { // userids.go
 			t.holder, t.entry = s, make(chan entryRead, 1)
-			go func(key string) {
-				e, rev, err := h.readEntry(ctx, key)
-				t.entry <- entryRead{e, rev, err}
-			}(s.Key())
+			if r, ok := h.lastWritten(s.Key()); ok {
+				t.entry <- r
+			} else {
+				go func(key string) {
+					e, rev, err := h.readEntry(ctx, key)
+					t.entry <- entryRead{e, rev, err}
+				}(s.Key())
+			}
 		}
 	}
 	rec, rev, err := readRecord(ctx, h.opts.Store, t.cmd.ID)

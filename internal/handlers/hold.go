@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/seatkeeper/seatkeeper/internal/events"
 )
 
 // ErrClaimLost is returned when this worker can no longer show that its
@@ -41,6 +43,27 @@ func (u *userHold) valid() bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return !u.lost && u.h.clock.Now().Sub(u.renewed) < u.h.validFor()
+}
+
+// written returns the entry as the hold last wrote it, and its revision.
+func (u *userHold) written() (ledgerEntry, uint64) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.e, u.rev
+}
+
+// unscheduled returns the seats among results the command released that
+// had, before it, no expiry pending (see ledgerEntry.unscheduled).
+func (u *userHold) unscheduled(results []events.LicenseResult) []string {
+	var released []string
+	for _, r := range results {
+		if r.Status == events.StatusReleased || r.Status == events.StatusNotAssigned {
+			released = append(released, r.Code)
+		}
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.e.unscheduled(released)
 }
 
 // save writes the entry with compare-and-set on the hold's revision (create

@@ -57,11 +57,23 @@ func (m mark) after(o mark) bool {
 }
 
 // seat is what the ledger knows of one license code of a user: the newest
-// command applied to it and whether seatkeeper left the user holding it.
+// command applied to it, whether seatkeeper left the user holding it, and
+// whether an expiry of it may be scheduled.
 type seat struct {
 	mark
 	Held bool `json:"held,omitempty"`
+	// Expiry is expiryNone when no expiry of the seat can be pending, so
+	// that its release need not cancel one; expiryPending once an assign
+	// with until was applied to it; empty when not known (a seat an
+	// earlier build recorded): a release then cancels.
+	Expiry string `json:"expiry,omitempty"`
 }
+
+// Values of seat.Expiry.
+const (
+	expiryNone    = "none"
+	expiryPending = "pending"
+)
 
 // hold is a command's exclusive hold on its user: the command's claim, too.
 // While it is live no other command changes the user, on any replica.
@@ -74,7 +86,17 @@ type hold struct {
 	// every license the user holds.
 	Licenses []string `json:"licenses,omitempty"`
 	All      bool     `json:"all,omitempty"`
+	// Expiry is holdUntil for an assign with until (applied, it schedules
+	// its seats' expiry), else holdNoUntil; empty in a hold an earlier
+	// build wrote, which may have scheduled one.
+	Expiry string `json:"expiry,omitempty"`
 }
+
+// Values of hold.Expiry.
+const (
+	holdUntil   = "until"
+	holdNoUntil = "none"
+)
 
 // ledgerEntry is what seatkeeper knows of one user at one vendor account.
 type ledgerEntry struct {
@@ -130,9 +152,10 @@ func (e *ledgerEntry) supersededSeats(own mark, codes []string) (sup []string, a
 	return sup, false
 }
 
-// apply records the outcome of the command marked m: every seat its
+// apply records the outcome of the command holding hd: every seat its
 // results say it decided, and, for a release of everything, that release.
-func (e *ledgerEntry) apply(m mark, all bool, results []events.LicenseResult) {
+func (e *ledgerEntry) apply(hd *hold, results []events.LicenseResult) {
+	m, all := hd.Mark, hd.All
 	for _, r := range results {
 		var held bool
 		switch r.Status {
@@ -142,7 +165,9 @@ func (e *ledgerEntry) apply(m mark, all bool, results []events.LicenseResult) {
 		default:
 			continue
 		}
-		e.setSeat(r.Code, m, &held)
+		if e.setSeat(r.Code, m, &held) {
+			e.setExpiry(r.Code, held, hd.Expiry)
+		}
 	}
 	if all && (e.ReleasedAll == nil || m.after(*e.ReleasedAll)) {
 		e.ReleasedAll = &m
@@ -163,7 +188,11 @@ func (e *ledgerEntry) apply(m mark, all bool, results []events.LicenseResult) {
 // marks are overtaken by the newer command taking over.
 func (e *ledgerEntry) applyLapsed(h *hold) {
 	for _, code := range h.Licenses {
-		e.setSeat(code, h.Mark, nil)
+		if e.setSeat(code, h.Mark, nil) && h.Expiry != holdNoUntil {
+			s := e.Seats[code]
+			s.Expiry = expiryPending
+			e.Seats[code] = s
+		}
 	}
 	if h.All && (e.ReleasedAll == nil || h.Mark.after(*e.ReleasedAll)) {
 		m := h.Mark
@@ -171,21 +200,58 @@ func (e *ledgerEntry) applyLapsed(h *hold) {
 	}
 }
 
-// setSeat records m on seat code unless a newer command is recorded;
-// held nil keeps what the ledger knew.
-func (e *ledgerEntry) setSeat(code string, m mark, held *bool) {
+// setSeat records m on seat code unless a newer command is recorded (it
+// then reports false); held nil keeps what the ledger knew.
+func (e *ledgerEntry) setSeat(code string, m mark, held *bool) bool {
 	s, ok := e.Seats[code]
 	if ok && s.after(m) {
-		return
+		return false
 	}
 	if e.Seats == nil {
 		e.Seats = make(map[string]seat)
+	}
+	if !ok {
+		// No command this build or the one before it applied to the
+		// seat: none scheduled its expiry.
+		s.Expiry = expiryNone
 	}
 	s.mark = m
 	if held != nil {
 		s.Held = *held
 	}
 	e.Seats[code] = s
+	return true
+}
+
+// setExpiry records what an applied command, holding with expiry (see
+// hold.Expiry), did to seat code's expiry: an assign with until schedules
+// one; a release cancels it (a release's result is acted on before its
+// command is acked, replays included); an assign without until leaves it
+// as it was. What an earlier build's assign did is not known.
+func (e *ledgerEntry) setExpiry(code string, held bool, expiry string) {
+	s := e.Seats[code]
+	switch {
+	case !held:
+		s.Expiry = expiryNone
+	case expiry == holdUntil:
+		s.Expiry = expiryPending
+	case expiry != holdNoUntil:
+		s.Expiry = ""
+	}
+	e.Seats[code] = s
+}
+
+// unscheduled returns the codes among released whose seats can have no
+// expiry pending: known to have none, or never recorded (every command
+// applied by a build that schedules expiries records its seats).
+func (e *ledgerEntry) unscheduled(released []string) []string {
+	var out []string
+	for _, code := range released {
+		if s, ok := e.Seats[code]; !ok || s.Expiry == expiryNone {
+			out = append(out, code)
+		}
+	}
+	return out
 }
 
 // syncAssigned derives Assigned from the seats. A code listed without a

@@ -68,11 +68,15 @@ func (h *Handler) work(ctx context.Context, t *task) (Reply, error) {
 		h.opts.Observer.ObserveCommand(t.cmd.Type, t.cmd.Data.Vendor, "deferred", h.clock.Now().Sub(t.start))
 		return Reply{}, err
 	}
+	if acq.hold != nil && t.cmd.Type == events.SubjectRelease {
+		t.unscheduled = acq.hold.unscheduled(res.Data.Licenses)
+	}
 	reply, err := h.finish(ctx, t, res)
 	switch {
 	case err != nil || acq.hold == nil || reply.Replayed:
 	case changedAnything(res):
-		h.remember(acq.hold.key, t.cmd.ID, res.Data.Licenses)
+		e, rev := acq.hold.written()
+		h.remember(acq.hold.key, t.cmd.ID, res.Data.Licenses, e, rev)
 	default:
 		acq.hold.release(bctx)
 	}
@@ -249,7 +253,7 @@ func (h *Handler) finish(ctx context.Context, t *task, res events.Result) (Reply
 	if err != nil {
 		return Reply{}, fmt.Errorf("encode result: %w", err)
 	}
-	reply := Reply{Subject: res.Type, ID: res.ID, Payload: payload}
+	reply := Reply{Subject: res.Type, ID: res.ID, Payload: payload, Result: &res, Unscheduled: t.unscheduled}
 	rec := record{State: stateDone, Digest: t.digest, FirstAttempt: t.rec.FirstAttempt, Attempts: res.Data.Attempts,
 		Subject: res.Type, Result: payload}
 	var pubErr error
