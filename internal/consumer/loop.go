@@ -85,6 +85,7 @@ type Loop struct {
 	vendorHeldCap int
 	laneDepth     int
 	work          context.Context
+	runner        *runner
 	wg            sync.WaitGroup
 	bound         atomic.Bool
 	firstBind     chan struct{} // closed once the loop first pulls
@@ -158,6 +159,7 @@ func (l *Loop) Run(ctx context.Context) error {
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	l.work = work
+	l.runner = newRunner(work)
 	go l.heartbeat(work)
 	go l.trackProgress(work)
 

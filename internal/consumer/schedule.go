@@ -156,7 +156,7 @@ func (l *Loop) scheduleLocked() {
 		ln.queue = ln.queue[1:]
 		vq.running++
 		l.running++
-		go l.run(ln, j)
+		l.runner.run(func() { l.run(ln, j) })
 	}
 }
 

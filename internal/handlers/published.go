@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 )
 
@@ -26,7 +25,7 @@ func (h *Handler) MarkPublished(ctx context.Context, r Reply) error {
 	}
 	rec := r.stored.rec
 	rec.Published = true
-	b, err := json.Marshal(rec)
+	b, err := rec.marshal()
 	if err != nil {
 		return err
 	}

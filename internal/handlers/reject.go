@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -34,7 +33,7 @@ func (h *Handler) RejectRecorded(ctx context.Context, cmd events.Command, seq ui
 			return Reply{}, err
 		}
 		rec = record{State: stateDone, FirstAttempt: now, Subject: reply.Subject, Result: reply.Payload}
-		b, err := json.Marshal(rec)
+		b, err := rec.marshal()
 		if err != nil {
 			return Reply{}, err
 		}

@@ -71,6 +71,27 @@ type record struct {
 	Published bool `json:"published,omitempty"`
 }
 
+// marshal encodes r as json.Marshal does, without compacting the result
+// again: json.Marshal re-scans a json.RawMessage byte by byte, and the
+// result is most of a record. r.Result is the result as this package
+// encoded it (or read it back), so it is compact JSON already.
+func (r record) marshal() ([]byte, error) {
+	result := r.Result
+	r.Result = nil
+	b, err := json.Marshal(r)
+	if err != nil || len(result) == 0 {
+		return b, err
+	}
+	if result[0] != '{' || result[len(result)-1] != '}' {
+		return nil, errors.New("record: the result is not a JSON object")
+	}
+	out := make([]byte, 0, len(b)+len(result)+len(`,"result":`))
+	out = append(out, b[:len(b)-1]...)
+	out = append(out, `,"result":`...)
+	out = append(out, result...)
+	return append(out, '}'), nil
+}
+
 // Record is a stored command outcome, as read back by tools (redrive).
 type Record struct {
 	Done    bool

@@ -301,7 +301,7 @@ func (h *Handler) replayStored(ctx context.Context, t *task) (Reply, error) {
 // saveRecord writes rec with compare-and-set on the record read at the
 // start (create when there was none).
 func (h *Handler) saveRecord(ctx context.Context, t *task, rec record) error {
-	b, err := json.Marshal(rec)
+	b, err := rec.marshal()
 	if err != nil {
 		return err
 	}
