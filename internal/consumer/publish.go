@@ -40,44 +40,67 @@ func (l *Loop) publish(ctx context.Context, r handlers.Reply) error {
 		Data:    r.Payload,
 		Header:  nats.Header{events.HeaderContentType: []string{events.ContentType}},
 	}
+	deadline := time.Now().Add(resultPublishBound)
+	// Nearly every result lands on its first attempt: the retry machinery
+	// is set up only once one has failed.
+	err := l.publishOnce(ctx, msg, r.ID)
+	if err == nil {
+		l.health.resultPublished()
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err() // shutting down
+	}
 	bo := backoff.NewExponentialBackOff()
 	bo.InitialInterval = 50 * time.Millisecond
 	bo.MaxInterval = 2 * time.Second
 	bo.MaxElapsedTime = 0
-	bounded, cancel := context.WithTimeout(ctx, resultPublishBound)
+	wait := bo.NextBackOff()
+	l.publishFailed(ctx, r, err, wait)
+	bounded, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	var last error
-	err := backoff.RetryNotify(func() error {
-		// A subscriber on the result subject (publish --wait) keeps NATS
-		// from answering "no responders" when the stream is gone: only a
-		// missing PubAck tells, so each attempt has its own deadline.
-		actx, cancel := context.WithTimeout(bounded, publishAttemptTimeout)
-		defer cancel()
-		_, err := l.opts.JS.PublishMsg(actx, msg, jetstream.WithMsgID(r.ID))
+	last := err
+	sleep(bounded, wait)
+	err = backoff.RetryNotify(func() error {
+		err := l.publishOnce(bounded, msg, r.ID)
 		if err != nil && bounded.Err() == nil {
 			last = err
 		}
 		return err
-	}, backoff.WithContext(bo, bounded), func(err error, wait time.Duration) {
-		reason := publishFailure(err)
-		l.health.resultFailed(reason, err)
-		l.opts.Observer.ObservePublishFailure(reason)
-		l.log.Warn("publish result; retrying", zap.String("result_id", r.ID), zap.String("reason", reason),
-			zap.Error(err), zap.Duration("retry_in", wait))
-		if reason == reasonStreamMissing || reason == reasonTimeout {
-			l.heal(ctx)
-		}
-	})
+	}, backoff.WithContext(bo, bounded), func(err error, wait time.Duration) { l.publishFailed(ctx, r, err, wait) })
 	switch {
 	case err == nil:
 		l.health.resultPublished()
 		return nil
 	case ctx.Err() != nil:
 		return ctx.Err() // shutting down
-	case last == nil:
-		last = err
 	}
 	return fmt.Errorf("%w to %s within %s: %w", errResultNotPublished, events.EventStream, resultPublishBound, last)
+}
+
+// publishOnce makes one attempt to publish a result. A subscriber on the
+// result subject (publish --wait) keeps NATS from answering "no
+// responders" when the stream is gone: only a missing PubAck tells, so
+// each attempt has its own deadline.
+func (l *Loop) publishOnce(ctx context.Context, msg *nats.Msg, id string) error {
+	actx, cancel := context.WithTimeout(ctx, publishAttemptTimeout)
+	defer cancel()
+	_, err := l.opts.JS.PublishMsg(actx, msg, jetstream.WithMsgID(id))
+	return err
+}
+
+// publishFailed reports a failed attempt to publish a result: readiness,
+// metrics and log name its cause; a missing stream or a timeout has the
+// worker look for what to re-create.
+func (l *Loop) publishFailed(ctx context.Context, r handlers.Reply, err error, wait time.Duration) {
+	reason := publishFailure(err)
+	l.health.resultFailed(reason, err)
+	l.opts.Observer.ObservePublishFailure(reason)
+	l.log.Warn("publish result; retrying", zap.String("result_id", r.ID), zap.String("reason", reason),
+		zap.Error(err), zap.Duration("retry_in", wait))
+	if reason == reasonStreamMissing || reason == reasonTimeout {
+		l.heal(ctx)
+	}
 }
 
 // notStored names no stream: a message that expects it is refused by every

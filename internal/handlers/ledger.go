@@ -22,8 +22,12 @@ func escapeKey(s string, dots bool) string {
 	if s == "" {
 		return "="
 	}
+	if !needsEscape(s, dots) {
+		return s // the usual case, and no allocation
+	}
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
+	b.Grow(len(s) + 8)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -38,6 +42,19 @@ func escapeKey(s string, dots bool) string {
 		}
 	}
 	return b.String()
+}
+
+// needsEscape reports whether escapeKey would change s.
+func needsEscape(s string, dots bool) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '/':
+		case c == '.' && dots && i > 0 && i < len(s)-1 && s[i-1] != '.':
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 // mark names a command by its place in its user's order: its time, ties
