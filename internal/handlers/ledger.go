@@ -61,6 +61,13 @@ func (m mark) after(o mark) bool {
 type seat struct {
 	mark
 	Held bool `json:"held,omitempty"`
+	// Since is, while Held, the time of the assign that made the ledger
+	// record the seat as held: one that assigned it, or one that found it
+	// already assigned where the ledger did not record it held. An assign
+	// that finds the seat held where the ledger says so keeps it, so that
+	// re-sent assigns do not make an old seat look new. Zero in entries
+	// of builds that did not keep it.
+	Since time.Time `json:"since,omitzero"`
 }
 
 // hold is a command's exclusive hold on its user: the command's claim, too.
@@ -142,13 +149,13 @@ func (e *ledgerEntry) apply(m mark, all bool, results []events.LicenseResult) {
 		default:
 			continue
 		}
-		e.setSeat(r.Code, m, &held)
+		e.setSeat(r.Code, m, &held, r.Status == events.StatusAssigned)
 	}
 	if all && (e.ReleasedAll == nil || m.after(*e.ReleasedAll)) {
 		e.ReleasedAll = &m
 		for code, s := range e.Seats {
 			if !s.after(m) {
-				s.Held = false
+				s.Held, s.Since = false, time.Time{}
 				e.Seats[code] = s
 			}
 		}
@@ -163,7 +170,7 @@ func (e *ledgerEntry) apply(m mark, all bool, results []events.LicenseResult) {
 // marks are overtaken by the newer command taking over.
 func (e *ledgerEntry) applyLapsed(h *hold) {
 	for _, code := range h.Licenses {
-		e.setSeat(code, h.Mark, nil)
+		e.setSeat(code, h.Mark, nil, false)
 	}
 	if h.All && (e.ReleasedAll == nil || h.Mark.after(*e.ReleasedAll)) {
 		m := h.Mark
@@ -172,8 +179,9 @@ func (e *ledgerEntry) applyLapsed(h *hold) {
 }
 
 // setSeat records m on seat code unless a newer command is recorded;
-// held nil keeps what the ledger knew.
-func (e *ledgerEntry) setSeat(code string, m mark, held *bool) {
+// held nil keeps what the ledger knew. gave says the command assigned the
+// seat (rather than finding it assigned): the seat is held since m.
+func (e *ledgerEntry) setSeat(code string, m mark, held *bool, gave bool) {
 	s, ok := e.Seats[code]
 	if ok && s.after(m) {
 		return
@@ -183,9 +191,27 @@ func (e *ledgerEntry) setSeat(code string, m mark, held *bool) {
 	}
 	s.mark = m
 	if held != nil {
+		switch {
+		case !*held:
+			s.Since = time.Time{}
+		case gave || !s.Held:
+			s.Since = m.Time
+		}
 		s.Held = *held
 	}
 	e.Seats[code] = s
+}
+
+// heldSince returns, per code the ledger records held, since when it is
+// held; codes held since an unknown time are absent.
+func (e *ledgerEntry) heldSince() map[string]time.Time {
+	out := map[string]time.Time{}
+	for code, s := range e.Seats {
+		if s.Held && !s.Since.IsZero() {
+			out[code] = s.Since
+		}
+	}
+	return out
 }
 
 // syncAssigned derives Assigned from the seats. A code listed without a
