@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/lifecycle"
 	"github.com/seatkeeper/seatkeeper/internal/natstest"
 )
 
@@ -118,5 +119,25 @@ func TestPoolLowOncePerCrossingAcrossReplicas(t *testing.T) {
 	e := poolLowEvents(t, js)[1]
 	if e.Data.Free != 99 || e.Data.Total != 1000 || e.Data.Code != "creatorUT" || e.Data.Threshold != 0.1 {
 		t.Errorf("pool_low data %+v", e.Data)
+	}
+}
+
+// BenchmarkPoolWatchSeen is the pool watch's cost on each applied assign
+// or release: an in-memory update of its pool's estimate (the read it may
+// ask for runs elsewhere; here one is always under way).
+func BenchmarkPoolWatchSeen(b *testing.B) {
+	pw := NewPoolWatch(b.Context(), nil, nil, nil, 0.1, zap.NewNop())
+	w := &watched{pools: map[string]*lifecycle.PoolEstimate{}, running: true, wake: make(chan struct{}, 1)}
+	pw.accounts[accountKey{"uipath", "org"}] = w
+	for _, code := range []string{"ATTUNU", "RPADEVNU", "TSTNU"} {
+		e := &lifecycle.PoolEstimate{}
+		e.EndRead(events.Pool{Code: code, Total: 1 << 30, Assigned: 0, Free: 1 << 30}, 0.1)
+		w.pools[code] = e
+	}
+	res := events.Result{Data: events.ResultData{Vendor: "uipath", Account: "org",
+		Licenses: []events.LicenseResult{{Code: "ATTUNU", Status: events.StatusAssigned}}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		pw.seen(res)
 	}
 }
