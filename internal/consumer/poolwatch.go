@@ -41,6 +41,12 @@ type PoolWatch struct {
 	// Interval is the least time between two reads of one account's
 	// pools, but for a read a crossing asks for.
 	Interval time.Duration
+	// CrossingInterval is the least time between two reads of one
+	// account's pools when a crossing asks for the second: a pool
+	// flapping around the threshold costs at most one read per
+	// CrossingInterval, and a dip the delay hides is kept by the
+	// estimate.
+	CrossingInterval time.Duration
 
 	mu       sync.Mutex
 	accounts map[accountKey]*watched
@@ -68,7 +74,7 @@ type poolState struct {
 // seats); its reads run until ctx ends.
 func NewPoolWatch(ctx context.Context, v handlers.Vendors, kv jetstream.KeyValue, js jetstream.JetStream, threshold float64, log *zap.Logger) *PoolWatch {
 	return &PoolWatch{vendors: v, kv: kv, js: js, threshold: threshold, log: log, ctx: ctx,
-		accounts: make(map[accountKey]*watched)}
+		CrossingInterval: time.Second, accounts: make(map[accountKey]*watched)}
 }
 
 // seen takes note of a command's result: a pool listing is observed as it
@@ -132,14 +138,15 @@ func seatDelta(status string) int {
 }
 
 // readLoop reads the account's pools, and again while they are touched:
-// Interval after the previous read began, or at once for a crossing.
+// Interval after the previous read began, or CrossingInterval after it for
+// a crossing.
 func (pw *PoolWatch) readLoop(w *watched, vendor, account string) {
 	for {
-		next := time.Now().Add(pw.Interval)
+		began := time.Now()
 		if err := pw.read(w, vendor, account); err != nil && pw.ctx.Err() == nil {
 			pw.log.Warn("read pools to watch for running low", zap.String("vendor", vendor), zap.Error(err))
 		}
-		pw.waitUntil(w, next)
+		pw.waitAfter(w, began)
 		pw.mu.Lock()
 		if !w.again || pw.ctx.Err() != nil {
 			w.running, w.again, w.urgent = false, false, false
@@ -151,23 +158,29 @@ func (pw *PoolWatch) readLoop(w *watched, vendor, account string) {
 	}
 }
 
-// waitUntil waits until next, or less if a crossing asks for a read.
-func (pw *PoolWatch) waitUntil(w *watched, next time.Time) {
-	t := time.NewTimer(time.Until(next))
-	defer t.Stop()
+// waitAfter waits Interval after a read that began at began, or only
+// CrossingInterval once a crossing asks for a read.
+func (pw *PoolWatch) waitAfter(w *watched, began time.Time) {
 	for {
 		pw.mu.Lock()
 		urgent := w.urgent
 		pw.mu.Unlock()
+		until := began.Add(pw.Interval)
 		if urgent {
+			until = began.Add(min(pw.Interval, pw.CrossingInterval))
+		}
+		d := time.Until(until)
+		if d <= 0 {
 			return
 		}
+		t := time.NewTimer(d)
 		select {
 		case <-pw.ctx.Done():
+			t.Stop()
 			return
 		case <-t.C:
-			return
 		case <-w.wake:
+			t.Stop()
 		}
 	}
 }
