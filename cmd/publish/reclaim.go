@@ -151,6 +151,9 @@ func printReclaim(w io.Writer, d events.ReclaimedData) {
 	if n := d.Counts["no_last_use"]; n > 0 {
 		fmt.Fprintf(w, "%s without a last use from %s: never judged idle\n", plural(n, "seat"), d.Vendor)
 	}
+	if n := d.Counts["young"]; n > 0 {
+		fmt.Fprintf(w, "%s assigned within the last %d days: too new to judge\n", plural(n, "seat"), d.InactiveDays)
+	}
 }
 
 func stamp(t time.Time, none string) string {

@@ -18,7 +18,7 @@ import (
 // new schedule replaces the vendor account's earlier one, --cancel ends it.
 func TestReclaimOnASchedule(t *testing.T) {
 	e := newEnv(t, testPolicy())
-	if o := e.run("", "assign", "--vendor", "uipath", "--user", "singer-77", "--license", "ATTUNU", "--wait"); o.status != exitOK {
+	if o := e.run("", "assign", "--vendor", "uipath", "--user", "singer-77", "--license", "ATTUNU", "--time", longAgo(), "--wait"); o.status != exitOK {
 		t.Fatalf("assign: %d %s", o.status, o.stderr)
 	}
 	e.fake.SetLastUse(account, "singer-77", "ATTUNU", time.Now().Add(-120*24*time.Hour))

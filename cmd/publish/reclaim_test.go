@@ -8,11 +8,19 @@ import (
 
 func TestReclaimDryRunPrintsTheReport(t *testing.T) {
 	e := newEnv(t, testPolicy())
-	for _, u := range []string{"singer-77", "singer-88", "singer-111"} {
-		if o := e.run("", "assign", "--vendor", "uipath", "--user", u, "--license", "ATTUNU", "--wait"); o.status != exitOK {
-			t.Fatalf("assign %s: %d %s", u, o.status, o.stderr)
+	// Seats given half a year ago, and one given now: that one is too new
+	// to judge.
+	e.fake.AddUser(account, "singer-122")
+	for _, u := range []string{"singer-77", "singer-88", "singer-111", "singer-122"} {
+		at := longAgo()
+		if u == "singer-122" {
+			at = time.Now().UTC().Format(time.RFC3339)
+		}
+		if o := e.run("", "assign", "--vendor", "uipath", "--user", u, "--license", "ATTUNU", "--time", at, "--wait"); o.status != exitOK {
+			t.Fatalf("assign %s: %d %s%s", u, o.status, o.stdout, o.stderr)
 		}
 	}
+	e.fake.SetLastUse(account, "singer-122", "ATTUNU", time.Now().Add(-120*24*time.Hour))
 	e.fake.SetLastUse(account, "singer-77", "ATTUNU", time.Now().Add(-120*24*time.Hour))
 	e.fake.SetLastUse(account, "singer-88", "ATTUNU", time.Now().Add(-5*24*time.Hour))
 	o := e.run("", "reclaim", "--vendor", "uipath", "--inactive", "90d", "--dry-run")
@@ -25,7 +33,8 @@ func TestReclaimDryRunPrintsTheReport(t *testing.T) {
 		!strings.Contains(lines[2], "singer-77") || !strings.Contains(lines[2], "idle") {
 		t.Fatalf("report, want singer-77's idle seat first:\n%s", o.stdout)
 	}
-	for _, want := range []string{"ATTUNU: 1 idle seat", "singer-88", "active", "singer-111", "no_last_use", "1 seat without a last use from uipath"} {
+	for _, want := range []string{"ATTUNU: 1 idle seat", "singer-88", "active", "singer-111", "no_last_use", "1 seat without a last use from uipath",
+		"singer-122", "young", "1 seat assigned within the last 90 days: too new to judge"} {
 		if !strings.Contains(o.stdout, want) {
 			t.Errorf("report lacks %q:\n%s", want, o.stdout)
 		}
@@ -42,7 +51,7 @@ func TestReclaimDryRunPrintsTheReport(t *testing.T) {
 // its pending re-check beside the expiries.
 func TestReclaimShowsItsPendingReleaseInSchedules(t *testing.T) {
 	e := newEnv(t, testPolicy())
-	if o := e.run("", "assign", "--vendor", "uipath", "--user", "singer-77", "--license", "ATTUNU", "--wait"); o.status != exitOK {
+	if o := e.run("", "assign", "--vendor", "uipath", "--user", "singer-77", "--license", "ATTUNU", "--time", longAgo(), "--wait"); o.status != exitOK {
 		t.Fatalf("assign: %d %s", o.status, o.stderr)
 	}
 	if o := e.run("", "assign", "--vendor", "uipath", "--user", "singer-88", "--license", "ATTUNU", "--until", "30d", "--id", "tb-88", "--wait"); o.status != exitOK {
@@ -63,3 +72,7 @@ func TestReclaimShowsItsPendingReleaseInSchedules(t *testing.T) {
 		}
 	}
 }
+
+// longAgo is a date half a year back: a seat assigned then is old enough
+// for a 90-day reclaim to judge.
+func longAgo() string { return time.Now().AddDate(0, -6, 0).Format("2006-01-02") }

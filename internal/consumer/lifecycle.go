@@ -32,9 +32,11 @@ type Lifecycle struct {
 	// commands is the command stream's handle, looked up once: purges and
 	// reads by subject need no fresh stream info.
 	commands atomic.Pointer[jetstream.Stream]
-	// vendors and ledger serve license.reclaim.
+	// vendors, ledger and records (the idempotency bucket) serve
+	// license.reclaim.
 	vendors handlers.Vendors
 	ledger  jetstream.KeyValue
+	records jetstream.KeyValue
 	// people and peopleKV serve reclaim.exempt: the policy and the
 	// bucket of person records and resolved user ids.
 	people   *people.Policy

@@ -19,12 +19,17 @@ import (
 	"github.com/seatkeeper/seatkeeper/internal/lifecycle"
 )
 
-// PoolWatch announces pools running low: after assigns and releases it
-// reads the account's pools from the vendor (at most one read at a time per
-// account, and reads at least Interval apart, so that a batch of a
-// thousand assigns costs a few reads of the vendor's rate budget, not a
-// thousand; changes meanwhile cause one more read after it) and publishes
-// one license.pool_low per crossing. Which pools are low is kept in the
+// PoolWatch announces pools running low, one license.pool_low per
+// crossing. It reads an account's pools from the vendor after assigns and
+// releases, at most one read at a time per account and reads at least
+// Interval apart (changes meanwhile cause one more read after it), so that
+// a batch of a thousand assigns costs a few reads of the vendor's rate
+// budget, not a thousand. Between reads it keeps an estimate of each pool
+// (lifecycle.PoolEstimate: the last read plus this worker's own applied
+// assigns and releases, an in-memory update per command); when the
+// estimate crosses the threshold the pool is read at once, not Interval
+// later, and a dip the read comes too late to see is still announced when
+// the read agrees with the estimate. Which pools are low is kept in the
 // pools bucket, so replicas and restarts agree on what was announced.
 type PoolWatch struct {
 	vendors   handlers.Vendors
@@ -34,12 +39,29 @@ type PoolWatch struct {
 	log       *zap.Logger
 	ctx       context.Context
 	// Interval is the least time between two reads of one account's
-	// pools.
+	// pools, but for a read a crossing asks for.
 	Interval time.Duration
+	// CrossingInterval is the least time between two reads of one
+	// account's pools when a crossing asks for the second: a pool
+	// flapping around the threshold costs at most one read per
+	// CrossingInterval, and a dip the delay hides is kept by the
+	// estimate.
+	CrossingInterval time.Duration
 
-	mu      sync.Mutex
-	running map[string]bool // vendor\x00account: a read is under way
-	again   map[string]bool // touched while its read was under way
+	mu       sync.Mutex
+	accounts map[accountKey]*watched
+}
+
+// accountKey names a vendor account.
+type accountKey struct{ vendor, account string }
+
+// watched is one vendor account's pools as this worker follows them.
+type watched struct {
+	pools   map[string]*lifecycle.PoolEstimate // by code
+	running bool                               // a read loop runs
+	again   bool                               // touched while it ran
+	urgent  bool                               // a crossing asks for a read at once
+	wake    chan struct{}                      // signals urgent to a waiting loop
 }
 
 // poolState is a pool's entry in the pools bucket.
@@ -52,72 +74,147 @@ type poolState struct {
 // seats); its reads run until ctx ends.
 func NewPoolWatch(ctx context.Context, v handlers.Vendors, kv jetstream.KeyValue, js jetstream.JetStream, threshold float64, log *zap.Logger) *PoolWatch {
 	return &PoolWatch{vendors: v, kv: kv, js: js, threshold: threshold, log: log, ctx: ctx,
-		running: make(map[string]bool), again: make(map[string]bool)}
+		CrossingInterval: time.Second, accounts: make(map[accountKey]*watched)}
 }
 
 // seen takes note of a command's result: a pool listing is observed as it
-// is, an assign or release has the account's pools read.
+// is; an assign or release moves the estimates of its codes' pools and has
+// the account's pools read (at once if an estimate crossed).
 func (pw *PoolWatch) seen(res events.Result) {
+	if pw == nil || res.Data.Account == "" {
+		return
+	}
 	if res.Data.Pools != nil {
-		go func() {
-			ctx, cancel := context.WithTimeout(pw.ctx, time.Minute)
-			defer cancel()
-			if err := pw.observe(ctx, res.Data.Vendor, res.Data.Account, res.Data.Pools); err != nil && ctx.Err() == nil {
-				pw.log.Warn("watch pools for running low", zap.String("vendor", res.Data.Vendor), zap.Error(err))
-			}
-		}()
+		go pw.listed(res.Data.Vendor, res.Data.Account, res.Data.Pools)
 		return
 	}
-	pw.touch(res.Data.Vendor, res.Data.Account)
-}
-
-// touch asks for a read of the account's pools, without waiting for it.
-func (pw *PoolWatch) touch(vendor, account string) {
-	if pw == nil || account == "" {
-		return
-	}
-	key := vendor + "\x00" + account
+	key := accountKey{res.Data.Vendor, res.Data.Account}
 	pw.mu.Lock()
 	defer pw.mu.Unlock()
-	if pw.running[key] {
-		pw.again[key] = true
-		return
+	w := pw.accounts[key]
+	if w == nil {
+		w = &watched{pools: make(map[string]*lifecycle.PoolEstimate), wake: make(chan struct{}, 1)}
+		pw.accounts[key] = w
 	}
-	pw.running[key] = true
-	go pw.readLoop(key, vendor, account)
+	crossed := false
+	for _, l := range res.Data.Licenses {
+		if e := w.pools[l.Code]; e != nil && e.Apply(seatDelta(l.Status), pw.threshold) {
+			crossed = true
+		}
+	}
+	switch {
+	case !w.running:
+		w.running = true
+		go pw.readLoop(w, res.Data.Vendor, res.Data.Account)
+	case crossed:
+		w.again, w.urgent = true, true
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	default:
+		w.again = true
+	}
 }
 
-func (pw *PoolWatch) readLoop(key, vendor, account string) {
+// listed observes a pool listing as it is.
+func (pw *PoolWatch) listed(vendor, account string, pools []events.Pool) {
+	ctx, cancel := context.WithTimeout(pw.ctx, time.Minute)
+	defer cancel()
+	if err := pw.observe(ctx, vendor, account, pools); err != nil && ctx.Err() == nil {
+		pw.log.Warn("watch pools for running low", zap.String("vendor", vendor), zap.Error(err))
+	}
+}
+
+// seatDelta is how a license result changes its pool's assigned count.
+func seatDelta(status string) int {
+	switch status {
+	case events.StatusAssigned:
+		return 1
+	case events.StatusReleased:
+		return -1
+	}
+	return 0
+}
+
+// readLoop reads the account's pools, and again while they are touched:
+// Interval after the previous read began, or CrossingInterval after it for
+// a crossing.
+func (pw *PoolWatch) readLoop(w *watched, vendor, account string) {
 	for {
-		next := time.Now().Add(pw.Interval)
-		if err := pw.read(vendor, account); err != nil && pw.ctx.Err() == nil {
+		began := time.Now()
+		if err := pw.read(w, vendor, account); err != nil && pw.ctx.Err() == nil {
 			pw.log.Warn("read pools to watch for running low", zap.String("vendor", vendor), zap.Error(err))
 		}
-		sleep(pw.ctx, time.Until(next))
+		pw.waitAfter(w, began)
 		pw.mu.Lock()
-		if !pw.again[key] || pw.ctx.Err() != nil {
-			delete(pw.running, key)
-			delete(pw.again, key)
+		if !w.again || pw.ctx.Err() != nil {
+			w.running, w.again, w.urgent = false, false, false
 			pw.mu.Unlock()
 			return
 		}
-		pw.again[key] = false
+		w.again, w.urgent = false, false
 		pw.mu.Unlock()
 	}
 }
 
-func (pw *PoolWatch) read(vendor, account string) error {
+// waitAfter waits Interval after a read that began at began, or only
+// CrossingInterval once a crossing asks for a read.
+func (pw *PoolWatch) waitAfter(w *watched, began time.Time) {
+	for {
+		pw.mu.Lock()
+		urgent := w.urgent
+		pw.mu.Unlock()
+		until := began.Add(pw.Interval)
+		if urgent {
+			until = began.Add(min(pw.Interval, pw.CrossingInterval))
+		}
+		d := time.Until(until)
+		if d <= 0 {
+			return
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-pw.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		case <-w.wake:
+			t.Stop()
+		}
+	}
+}
+
+// read reads the account's pools and observes them: each pool as read,
+// after a dip its estimate saw and the read came too late for.
+func (pw *PoolWatch) read(w *watched, vendor, account string) error {
 	ctx, cancel := context.WithTimeout(pw.ctx, time.Minute)
 	defer cancel()
 	v, err := pw.vendors.Get(vendor)
 	if err != nil {
 		return err
 	}
+	pw.mu.Lock()
+	for _, e := range w.pools {
+		e.BeginRead()
+	}
+	pw.mu.Unlock()
 	pools, err := v.Pools(ctx, account)
 	if err != nil {
 		return err
 	}
-	return pw.observe(ctx, vendor, account, pools)
+	var seen []events.Pool
+	pw.mu.Lock()
+	for _, p := range pools {
+		e := w.pools[p.Code]
+		if e == nil {
+			e = &lifecycle.PoolEstimate{}
+			w.pools[p.Code] = e
+		}
+		seen = append(seen, e.EndRead(p, pw.threshold)...)
+	}
+	pw.mu.Unlock()
+	return pw.observe(ctx, vendor, account, seen)
 }
 
 // observe records pools as seen now, announcing each that has just crossed

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -13,7 +14,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/lifecycle"
 	"github.com/seatkeeper/seatkeeper/internal/natstest"
+	"github.com/seatkeeper/seatkeeper/internal/vendors"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath"
+	"github.com/seatkeeper/seatkeeper/internal/vendors/uipath/uipathtest"
 )
 
 // poolLowEvents returns the license.pool_low events stored in the result
@@ -118,5 +123,95 @@ func TestPoolLowOncePerCrossingAcrossReplicas(t *testing.T) {
 	e := poolLowEvents(t, js)[1]
 	if e.Data.Free != 99 || e.Data.Total != 1000 || e.Data.Code != "creatorUT" || e.Data.Threshold != 0.1 {
 		t.Errorf("pool_low data %+v", e.Data)
+	}
+}
+
+// BenchmarkPoolWatchSeen is the pool watch's cost on each applied assign
+// or release: an in-memory update of its pool's estimate (the read it may
+// ask for runs elsewhere; here one is always under way).
+func BenchmarkPoolWatchSeen(b *testing.B) {
+	pw := NewPoolWatch(b.Context(), nil, nil, nil, 0.1, zap.NewNop())
+	w := &watched{pools: map[string]*lifecycle.PoolEstimate{}, running: true, wake: make(chan struct{}, 1)}
+	pw.accounts[accountKey{"uipath", "org"}] = w
+	for _, code := range []string{"ATTUNU", "RPADEVNU", "TSTNU"} {
+		e := &lifecycle.PoolEstimate{}
+		e.EndRead(events.Pool{Code: code, Total: 1 << 30, Assigned: 0, Free: 1 << 30}, 0.1)
+		w.pools[code] = e
+	}
+	res := events.Result{Data: events.ResultData{Vendor: "uipath", Account: "org",
+		Licenses: []events.LicenseResult{{Code: "ATTUNU", Status: events.StatusAssigned}}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		pw.seen(res)
+	}
+}
+
+// A dip below the threshold that has recovered by the time the pools are
+// read is still announced, with the estimate's figures, when the read
+// agrees with the estimate: the worker's own assigns took the pool to 19
+// of 20 and its releases back to 17 before the read. The test plays the
+// read loop: it applies each result and then reads, in that order.
+func TestPoolLowAnnouncesADipTheReadCameTooLateFor(t *testing.T) {
+	srv := natstest.RunServer(t, nil)
+	js, err := jetstream.New(natstest.Connect(t, srv.ClientURL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := DefaultSettings(1)
+	s.Storage = jetstream.MemoryStorage
+	res, err := Setup(t.Context(), js, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const code = "ATTUNU"
+	fake := uipathtest.NewServer(t, uipathtest.Options{})
+	fake.SetPool(uipathtest.DemoAccount, code, 20)
+	client, err := uipath.New(uipath.Config{BaseURL: fake.URL, ClientID: uipathtest.ClientID,
+		ClientSecret: uipathtest.ClientSecret, Scope: uipathtest.Scope, AccountID: uipathtest.DemoAccount}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := NewPoolWatch(t.Context(), vendors.NewRegistry(client), res.Pools, js, 0.1, zap.NewNop())
+	w := &watched{pools: map[string]*lifecycle.PoolEstimate{}, running: true, wake: make(chan struct{}, 1)}
+	pw.accounts[accountKey{"uipath", uipathtest.DemoAccount}] = w
+	if err := pw.read(w, "uipath", uipathtest.DemoAccount); err != nil {
+		t.Fatal(err)
+	}
+	apply := func(op string, i int) {
+		t.Helper()
+		user := fmt.Sprintf("dip-%02d", i)
+		req := vendors.Request{Account: uipathtest.DemoAccount, User: user, Licenses: []string{code}}
+		do := client.Release
+		if op == "assign" {
+			fake.AddUser(uipathtest.DemoAccount, user)
+			do = client.Assign
+		}
+		out, err := do(t.Context(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pw.seen(events.Result{Data: events.ResultData{Vendor: "uipath", Account: uipathtest.DemoAccount, Licenses: out.Licenses}})
+	}
+	for i := range 19 {
+		apply("assign", i)
+	}
+	apply("release", 0)
+	apply("release", 1)
+	if err := pw.read(w, "uipath", uipathtest.DemoAccount); err != nil {
+		t.Fatal(err)
+	}
+	lows := poolLowEvents(t, js)
+	if len(lows) != 1 || lows[0].Data.Code != code || lows[0].Data.Assigned != 19 || lows[0].Data.Free != 1 {
+		t.Fatalf("pool_low events %+v, want one for %s at 19 assigned, 1 free", lows, code)
+	}
+	// The state records the pool back above: the next crossing fires.
+	for i := range 2 {
+		apply("assign", i)
+	}
+	if err := pw.read(w, "uipath", uipathtest.DemoAccount); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(poolLowEvents(t, js)); n != 2 {
+		t.Errorf("%d pool_low events after the second crossing, want 2", n)
 	}
 }

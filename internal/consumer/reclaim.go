@@ -61,7 +61,8 @@ func (lc *Lifecycle) reclaim(ctx context.Context, d handlers.Delivery) (handlers
 		Seats: []events.ReclaimSeat{}, Counts: map[string]int{},
 	}
 	for _, f := range r.Plan(now, cmd.Data.Vendor, cmd.Data.Account, holders) {
-		seat := events.ReclaimSeat{User: f.Seat.User, Code: f.Seat.Code, LastUsed: f.LastUsed, Verdict: f.Verdict, ReleaseAt: f.ReleaseAt}
+		seat := events.ReclaimSeat{User: f.Seat.User, Code: f.Seat.Code, LastUsed: f.LastUsed, Assigned: f.Assigned,
+			Verdict: f.Verdict, ReleaseAt: f.ReleaseAt}
 		if f.Verdict == lifecycle.VerdictIdle && !cmd.Data.DryRun {
 			if err := lc.actOnIdle(ctx, cmd, r, recheck, now, f, &seat); err != nil {
 				return handlers.Reply{}, err
@@ -124,7 +125,8 @@ func (lc *Lifecycle) actOnIdle(ctx context.Context, cmd events.Command, r lifecy
 }
 
 // holders reads the seats of the command's user, or of every user
-// seatkeeper has given seats to at the vendor account (its ledger).
+// seatkeeper has given seats to at the vendor account (its ledger), and,
+// from the ledger, since when seatkeeper has left each holding them.
 func (lc *Lifecycle) holders(ctx context.Context, v vendors.Vendor, cmd events.Command) ([]lifecycle.Holder, error) {
 	users := []string{cmd.Data.User}
 	if cmd.Data.User == "" {
@@ -142,7 +144,11 @@ func (lc *Lifecycle) holders(ctx context.Context, v vendors.Vendor, cmd events.C
 		if err != nil {
 			return nil, fmt.Errorf("read the seats of %s: %w", u, err)
 		}
-		out = append(out, lifecycle.Holder{User: u, Holdings: held})
+		since, err := handlers.HeldSince(ctx, KVStore{KV: lc.ledger}, KVStore{KV: lc.records}, cmd.Data.Vendor, cmd.Data.Account, u)
+		if err != nil {
+			return nil, fmt.Errorf("read the ledger of %s: %w", u, err)
+		}
+		out = append(out, lifecycle.Holder{User: u, Holdings: held, Assigned: since})
 	}
 	return out, nil
 }

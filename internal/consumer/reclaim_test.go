@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -73,11 +74,20 @@ func reclaimCommand(id string, inactive, warn int, dry bool, exempt ...string) e
 }
 
 // seatUp assigns lcCode to user through the worker (so the ledger knows
-// it) and sets its last use at the fake; zero for none reported.
+// it) by an assign dated a year back, and sets its last use at the fake;
+// zero for none reported.
 func (w *world) seatUp(user string, lastUse time.Time) {
 	w.t.Helper()
+	w.seatUpAt(user, time.Now().Add(-365*day), lastUse)
+}
+
+// seatUpAt is seatUp with the assign dated at.
+func (w *world) seatUpAt(user string, at, lastUse time.Time) {
+	w.t.Helper()
 	w.fake.AddUser(account, user)
-	w.publish(command(events.SubjectAssign, "seat-"+user, user, lcCode))
+	cmd := command(events.SubjectAssign, "seat-"+user, user, lcCode)
+	cmd.Time = at
+	w.publish(cmd)
 	if r := w.result("seat-" + user); r.Type != events.SubjectAssigned {
 		w.t.Fatalf("assign %s: %s %+v", user, r.Type, r.Data.Error)
 	}
@@ -151,6 +161,46 @@ func TestReclaimWarnsThenReleasesIdleSeatsOnly(t *testing.T) {
 	testproc.Settled(t, w.js)
 	if n := countOn(t, w.js, events.SubjectReclaimWarning); n != 1 {
 		t.Errorf("%d warnings, want 1 (the exempt and the active seat are never warned)", n)
+	}
+}
+
+// A seat seatkeeper assigned less than inactive_days ago is too new to
+// judge: young, never warned, whatever the vendor says of its last use
+// (here an old one, from before the assign); an older seat with the same
+// last use is idle.
+func TestReclaimLeavesASeatYoungerThanTheThresholdAlone(t *testing.T) {
+	w := newWorld(t, nil)
+	w.startWorker()
+	now := time.Now().UTC().Truncate(time.Second)
+	w.seatUpAt("rc-new", now.Add(-3*day), now.Add(-100*day))
+	w.seatUpAt("rc-new-unused", now.Add(-time.Hour), time.Time{})
+	w.seatUpAt("rc-old", now.Add(-120*day), now.Add(-100*day))
+	w.publish(reclaimCommand("reclaim-young-dry", 90, 7, true))
+	rep := w.reclaimed("reclaim-young-dry")
+	want := map[string]string{
+		"rc-new/" + lcCode: lifecycle.VerdictYoung, "rc-new-unused/" + lcCode: lifecycle.VerdictYoung,
+		"rc-old/" + lcCode: lifecycle.VerdictIdle,
+	}
+	if got := verdicts(rep); !maps.Equal(got, want) {
+		t.Fatalf("dry run %v, want %v", got, want)
+	}
+	if rep.Counts[lifecycle.VerdictYoung] != 2 || rep.Counts[lifecycle.VerdictIdle] != 1 {
+		t.Errorf("counts %v, want 2 young and 1 idle", rep.Counts)
+	}
+	for _, s := range rep.Seats {
+		if s.User == "rc-new" && !s.Assigned.Equal(now.Add(-3*day)) {
+			t.Errorf("rc-new assigned %s in the report, want %s", s.Assigned, now.Add(-3*day))
+		}
+	}
+
+	w.publish(reclaimCommand("reclaim-young", 90, 7, false))
+	if got := verdicts(w.reclaimed("reclaim-young")); !maps.Equal(got, want) {
+		t.Fatalf("real run %v, want %v", got, want)
+	}
+	testproc.Settled(t, w.js)
+	warned := notices(w, events.SubjectReclaimWarning, 1, func(events.Notice[events.ReclaimWarningData]) bool { return true })
+	if n := countOn(t, w.js, events.SubjectReclaimWarning); n != 1 || warned[0].Data.User != "rc-old" {
+		t.Errorf("%d warnings, the first of %s; want one, of rc-old", n, warned[0].Data.User)
 	}
 }
 

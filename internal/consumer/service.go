@@ -104,7 +104,7 @@ func Start(ctx context.Context, o ServiceOptions) (*Service, error) {
 		pools.Interval = o.PoolLowInterval
 	}
 	lc := NewLifecycle(js, res.Unschedulable, pools, o.Logger)
-	lc.vendors, lc.ledger = o.Vendors, res.Ledger
+	lc.vendors, lc.ledger, lc.records = o.Vendors, res.Ledger, res.Commands
 	lc.people, lc.peopleKV = o.PersonPolicy, peopleKV
 	if res.Unschedulable != nil {
 		o.Logger.Warn("time-bound seats unavailable: an assign with until fails", zap.Error(res.Unschedulable))

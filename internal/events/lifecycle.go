@@ -178,9 +178,12 @@ type ReclaimedData struct {
 // (the vendor reports none), inherited (held through a group), released or
 // kept (on the re-check of a warned seat).
 type ReclaimSeat struct {
-	User      string    `json:"user"`
-	Code      string    `json:"code"`
-	LastUsed  time.Time `json:"last_used,omitzero"`
+	User     string    `json:"user"`
+	Code     string    `json:"code"`
+	LastUsed time.Time `json:"last_used,omitzero"`
+	// Assigned is since when seatkeeper has left the user holding the
+	// seat (the time of the assign that gave it), where it knows.
+	Assigned  time.Time `json:"assigned,omitzero"`
 	Verdict   string    `json:"verdict"`
 	ReleaseAt time.Time `json:"release_at,omitzero"`
 	// Release is the id of the release a re-check published.

@@ -103,8 +103,12 @@ func holdExpiry(cmd events.Command) string {
 // readEntry reads the ledger entry of key; an absent one is empty, at
 // revision 0.
 func (h *Handler) readEntry(ctx context.Context, key string) (ledgerEntry, uint64, error) {
+	return readEntry(ctx, h.opts.Ledger, key)
+}
+
+func readEntry(ctx context.Context, ledger Store, key string) (ledgerEntry, uint64, error) {
 	var e ledgerEntry
-	b, rev, err := h.opts.Ledger.Get(ctx, key)
+	b, rev, err := ledger.Get(ctx, key)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return e, 0, nil
@@ -181,7 +185,14 @@ func (h *Handler) foldEnded(ctx context.Context, key string, e *ledgerEntry) (bo
 		e.Hold = nil
 		return true, nil
 	}
-	rec, _, err := readRecord(ctx, h.opts.Store, hd.Command)
+	return foldStored(ctx, h.opts.Store, e)
+}
+
+// foldStored is foldEnded from the holder's stored record alone: whether
+// the command holding e has ended and, if so, its outcome folded into e.
+func foldStored(ctx context.Context, store Store, e *ledgerEntry) (bool, error) {
+	hd := e.Hold
+	rec, _, err := readRecord(ctx, store, hd.Command)
 	if errors.Is(err, ErrNotFound) {
 		return false, nil
 	}

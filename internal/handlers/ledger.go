@@ -84,6 +84,13 @@ type seat struct {
 	// with until was applied to it; empty when not known (a seat an
 	// earlier build recorded): a release then cancels.
 	Expiry string `json:"expiry,omitempty"`
+	// Since is, while Held, the time of the assign that made the ledger
+	// record the seat as held: one that assigned it, or one that found it
+	// already assigned where the ledger did not record it held. An assign
+	// that finds the seat held where the ledger says so keeps it, so that
+	// re-sent assigns do not make an old seat look new. Zero in entries
+	// of builds that did not keep it.
+	Since time.Time `json:"since,omitzero"`
 }
 
 // Values of seat.Expiry.
@@ -182,7 +189,7 @@ func (e *ledgerEntry) apply(hd *hold, results []events.LicenseResult) {
 		default:
 			continue
 		}
-		if e.setSeat(r.Code, m, &held) {
+		if e.setSeat(r.Code, m, &held, r.Status == events.StatusAssigned) {
 			e.setExpiry(r.Code, held, hd.Expiry)
 		}
 	}
@@ -190,7 +197,7 @@ func (e *ledgerEntry) apply(hd *hold, results []events.LicenseResult) {
 		e.ReleasedAll = &m
 		for code, s := range e.Seats {
 			if !s.after(m) {
-				s.Held = false
+				s.Held, s.Since = false, time.Time{}
 				e.Seats[code] = s
 			}
 		}
@@ -205,7 +212,7 @@ func (e *ledgerEntry) apply(hd *hold, results []events.LicenseResult) {
 // marks are overtaken by the newer command taking over.
 func (e *ledgerEntry) applyLapsed(h *hold) {
 	for _, code := range h.Licenses {
-		if e.setSeat(code, h.Mark, nil) && h.Expiry != holdNoUntil {
+		if e.setSeat(code, h.Mark, nil, false) && h.Expiry != holdNoUntil {
 			s := e.Seats[code]
 			s.Expiry = expiryPending
 			e.Seats[code] = s
@@ -218,8 +225,10 @@ func (e *ledgerEntry) applyLapsed(h *hold) {
 }
 
 // setSeat records m on seat code unless a newer command is recorded (it
-// then reports false); held nil keeps what the ledger knew.
-func (e *ledgerEntry) setSeat(code string, m mark, held *bool) bool {
+// then reports false); held nil keeps what the ledger knew. gave says the
+// command assigned the seat (rather than finding it assigned): the seat is
+// held since m.
+func (e *ledgerEntry) setSeat(code string, m mark, held *bool, gave bool) bool {
 	s, ok := e.Seats[code]
 	if ok && s.after(m) {
 		return false
@@ -234,6 +243,12 @@ func (e *ledgerEntry) setSeat(code string, m mark, held *bool) bool {
 	}
 	s.mark = m
 	if held != nil {
+		switch {
+		case !*held:
+			s.Since = time.Time{}
+		case gave || !s.Held:
+			s.Since = m.Time
+		}
 		s.Held = *held
 	}
 	e.Seats[code] = s
@@ -266,6 +281,18 @@ func (e *ledgerEntry) unscheduled(released []string) []string {
 	for _, code := range released {
 		if s, ok := e.Seats[code]; !ok || s.Expiry == expiryNone {
 			out = append(out, code)
+		}
+	}
+	return out
+}
+
+// heldSince returns, per code the ledger records held, since when it is
+// held; codes held since an unknown time are absent.
+func (e *ledgerEntry) heldSince() map[string]time.Time {
+	out := map[string]time.Time{}
+	for code, s := range e.Seats {
+		if s.Held && !s.Since.IsZero() {
+			out[code] = s.Since
 		}
 	}
 	return out

@@ -40,7 +40,8 @@ const (
 )
 
 // Holder is one user's seats at a vendor account as the vendor reports
-// them, with when seatkeeper assigned each code, where it knows.
+// them, with since when seatkeeper has left the user holding each code,
+// where it knows (handlers.HeldSince).
 type Holder struct {
 	User     string
 	Holdings []events.Holding
@@ -51,6 +52,9 @@ type Holder struct {
 type Finding struct {
 	Seat     Seat
 	LastUsed time.Time
+	// Assigned is since when the seat is held, where it is known: the
+	// reference of its age.
+	Assigned time.Time
 	Verdict  string
 	// ReleaseAt is when an idle seat is released, unless it is used
 	// before then.
@@ -66,8 +70,9 @@ func (r Reclaim) Plan(now time.Time, vendor, account string, holders []Holder) [
 			if len(r.Codes) > 0 && !slices.Contains(r.Codes, hold.Code) {
 				continue
 			}
-			f := Finding{Seat: Seat{Vendor: vendor, Account: account, User: h.User, Code: hold.Code}, LastUsed: hold.LastUsed}
-			f.Verdict = r.judge(now, h, hold)
+			f := Finding{Seat: Seat{Vendor: vendor, Account: account, User: h.User, Code: hold.Code},
+				LastUsed: hold.LastUsed, Assigned: h.Assigned[hold.Code]}
+			f.Verdict = r.judge(now, h.User, hold, f.Assigned)
 			if f.Verdict == VerdictIdle {
 				f.ReleaseAt = now.Add(r.Warn)
 			}
@@ -80,19 +85,25 @@ func (r Reclaim) Plan(now time.Time, vendor, account string, holders []Holder) [
 	return out
 }
 
-func (r Reclaim) judge(now time.Time, h Holder, hold events.Holding) string {
+// judge gives a seat its verdict. The order is the argument: a seat held
+// through a group is not the user's to release, whoever the user is; an
+// exempt user's seats are never reclaimed, however old; a seat assigned
+// less than Inactive ago cannot have gone unused for Inactive since it was
+// given, whatever last use the vendor reports (UiPath and ArcGIS report
+// one per user, which may be from before this seat) or does not report;
+// only then does the last use decide.
+func (r Reclaim) judge(now time.Time, user string, hold events.Holding, assigned time.Time) string {
 	switch {
 	case hold.Source == events.SourceGroup:
 		return VerdictInherited
-	case r.Exempt != nil && r.Exempt(h.User):
+	case r.Exempt != nil && r.Exempt(user):
 		return VerdictExempt
+	case !assigned.IsZero() && now.Sub(assigned) < r.Inactive:
+		return VerdictYoung
 	case hold.LastUsed.IsZero():
 		return VerdictUnknown
 	case now.Sub(hold.LastUsed) <= r.Inactive:
 		return VerdictActive
-	}
-	if at, ok := h.Assigned[hold.Code]; ok && now.Sub(at) <= r.Inactive {
-		return VerdictYoung
 	}
 	return VerdictIdle
 }

@@ -82,3 +82,44 @@ func TestReclaimRecheckKeepsASeatUsedDuringTheWarning(t *testing.T) {
 		t.Error("a seat used during a long warning was released")
 	}
 }
+
+// A seat's verdict, in order: inherited, exempt, young (assigned less than
+// Inactive ago, whatever its last use says, reported or not), then by its
+// last use: no_last_use, active, idle. The clock is the test's.
+func TestReclaimVerdictPrecedence(t *testing.T) {
+	r := Reclaim{Inactive: 90 * 24 * time.Hour, Exempt: func(u string) bool { return u == "exempt" }}
+	now := day(200)
+	for _, c := range []struct {
+		name     string
+		user     string
+		source   string
+		lastUsed time.Time
+		assigned time.Time
+		want     string
+	}{
+		{"group-held and new", "u", events.SourceGroup, day(1), day(199), VerdictInherited},
+		{"exempt and new", "exempt", "", day(1), day(199), VerdictExempt},
+		{"new, last use before the assign", "u", "", day(1), day(150), VerdictYoung},
+		{"new, never used", "u", "", time.Time{}, day(199), VerdictYoung},
+		{"new and used", "u", "", day(199), day(150), VerdictYoung},
+		{"assigned a moment short of the threshold", "u", "", day(1), day(110).Add(time.Second), VerdictYoung},
+		{"assigned exactly the threshold ago", "u", "", day(1), day(110), VerdictIdle},
+		{"old, never used", "u", "", time.Time{}, day(100), VerdictUnknown},
+		{"old and used", "u", "", day(150), day(100), VerdictActive},
+		{"old and unused", "u", "", day(100), day(50), VerdictIdle},
+		{"age unknown, unused", "u", "", day(100), time.Time{}, VerdictIdle},
+	} {
+		h := Holder{User: c.user, Holdings: []events.Holding{{Code: "c", LastUsed: c.lastUsed, Source: c.source}}}
+		if !c.assigned.IsZero() {
+			h.Assigned = map[string]time.Time{"c": c.assigned}
+		}
+		f := r.Plan(now, "v", "a", []Holder{h})
+		if len(f) != 1 || f[0].Verdict != c.want {
+			t.Errorf("%s: %+v, want %s", c.name, f, c.want)
+			continue
+		}
+		if !f[0].Assigned.Equal(c.assigned) {
+			t.Errorf("%s: assigned %s in the finding, want %s", c.name, f[0].Assigned, c.assigned)
+		}
+	}
+}
