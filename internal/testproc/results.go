@@ -3,6 +3,7 @@ package testproc
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -126,8 +127,15 @@ func Settled(t testing.TB, js jetstream.JetStream) {
 		if err == nil {
 			ci, err = cons.Info(ctx)
 		}
+		// The people consumer, where the worker runs one, settles too:
+		// an event's outcome is counted after it is published, before
+		// the event is acked.
+		people := true
+		if err == nil {
+			people = peopleSettled(ctx, js)
+		}
 		cancel()
-		if err == nil && ci.NumAckPending == 0 && ci.NumPending == 0 {
+		if err == nil && ci.NumAckPending == 0 && ci.NumPending == 0 && people {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -135,6 +143,20 @@ func Settled(t testing.TB, js jetstream.JetStream) {
 		}
 		<-tick.C
 	}
+}
+
+// peopleSettled reports whether the people consumer has nothing pending
+// or unacknowledged; true when there is none.
+func peopleSettled(ctx context.Context, js jetstream.JetStream) bool {
+	cons, err := js.Consumer(ctx, events.PeopleStream, events.PeopleConsumer)
+	if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return true
+	}
+	if err != nil {
+		return false
+	}
+	ci, err := cons.Info(ctx)
+	return err == nil && ci.NumAckPending == 0 && ci.NumPending == 0
 }
 
 // StoredResults reads the whole of LICENSE_EVENTS and returns the result
