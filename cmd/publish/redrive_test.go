@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/seatkeeper/seatkeeper/internal/events"
+	"github.com/seatkeeper/seatkeeper/internal/handlers"
 	"github.com/seatkeeper/seatkeeper/internal/testproc"
 	"github.com/seatkeeper/seatkeeper/internal/vendors"
 )
@@ -189,5 +191,42 @@ func TestRedriveSummarizes(t *testing.T) {
 	}
 	if got := strings.Count(o.stderr, "\n"); got != 1 || !strings.Contains(o.stderr, "not redriving 3 failures: already redriven") {
 		t.Errorf("second redrive said (%d lines):\n%s", got, o.stderr)
+	}
+}
+
+// A failure is published before its record is stored: for a moment the
+// record still says the command is deferred. A redrive at that moment
+// finds the failure in the audit trail instead of calling the command
+// still running (the record and the trail are set up here as the worker
+// leaves them in that moment).
+func TestRedriveRightAfterTheFailureWasAnnounced(t *testing.T) {
+	e := newEnv(t, testPolicy())
+	ctx := context.Background()
+	js := e.svc.JS
+	cmd := events.NewCommand(events.SubjectAssign, "test/hr", "hr-18", time.Now().Add(-time.Minute), events.CommandData{
+		Vendor: "uipath", Account: account, User: "singer-77", Licenses: []string{"ATTUNU"},
+	})
+	kv, err := js.KeyValue(ctx, events.CommandBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deferred := `{"state":"deferred","digest":"` + handlers.Digest(cmd) + `","first_attempt":"` +
+		time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano) + `","attempts":3}`
+	if _, err := kv.Create(ctx, handlers.CommandKey(cmd.ID), []byte(deferred)); err != nil {
+		t.Fatal(err)
+	}
+	failure := events.NewFailure(cmd, 1, time.Now(), "", events.Error{
+		Code: events.CodeRetriesExhausted, Message: "the vendor kept failing", Retryable: true}, 3, 0)
+	b, err := json.Marshal(failure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := &nats.Msg{Subject: events.SubjectFailed, Data: b, Header: nats.Header{events.HeaderContentType: {events.ContentType}}}
+	if _, err := js.PublishMsg(ctx, msg, jetstream.WithMsgID(failure.ID)); err != nil {
+		t.Fatal(err)
+	}
+	o := e.run("", "redrive", "--id", cmd.ID, "--wait")
+	if o.status != exitOK || !strings.Contains(o.stdout, "hr-18/redrive-1") {
+		t.Fatalf("redrive right after the failure: exit %d\n%s%s", o.status, o.stdout, o.stderr)
 	}
 }
