@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -47,7 +48,33 @@ func BenchmarkThroughput(b *testing.B) {
 			b.Run(mode.name+"/vendor-relay", func(b *testing.B) { benchVendorRelay(b, mode, n) })
 		}
 		b.Run(mode.name+"/pipeline", func(b *testing.B) { benchPipeline(b, mode, n) })
+		if !mode.always {
+			benchPairs(b, mode, n)
+		}
 	}
+}
+
+// pairs is how many times benchPairs runs vendor-relay and the pipeline
+// one after the other.
+const pairs = 3
+
+// benchPairs runs vendor-relay and then the pipeline, pairs times, and
+// reports the median of the pairs' ratios: on a shared machine, whatever
+// else runs changes a run's figure, and two runs side by side share most
+// of it.
+func benchPairs(b *testing.B, mode syncMode, n int) {
+	var ratios []float64
+	for i := range pairs {
+		b.Run(fmt.Sprintf("%s/pair-%d/vendor-relay", mode.name, i+1), func(b *testing.B) { benchVendorRelay(b, mode, n) })
+		b.Run(fmt.Sprintf("%s/pair-%d/pipeline", mode.name, i+1), func(b *testing.B) { benchPipeline(b, mode, n) })
+		ratios = append(ratios, ceilings[mode.name]["pipeline"]/ceilings[mode.name]["vendor-relay"])
+	}
+	slices.Sort(ratios)
+	b.Run(mode.name+"/pipeline-over-vendor-relay", func(b *testing.B) {
+		b.ReportMetric(ratios[len(ratios)/2], "median-x-vendor-relay")
+		b.ReportMetric(ratios[0], "min-x-vendor-relay")
+		b.ReportMetric(ratios[len(ratios)-1], "max-x-vendor-relay")
+	})
 }
 
 func rawMsg(i int) *nats.Msg {
@@ -219,6 +246,7 @@ func benchPipeline(b *testing.B, mode syncMode, n int) {
 		after = countJS(b, q.js, wnc)
 		b.StartTimer()
 	}
+	ceilings[mode.name]["pipeline"] = rate
 	reportJS(b, before, after, n)
 	b.ReportMetric(rate, "cmds/s")
 	b.ReportMetric(allocs, "allocs/cmd")
