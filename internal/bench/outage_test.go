@@ -92,7 +92,7 @@ const (
 // vendor's commands queued.
 func drainAlone(b *testing.B, n int) drainTimes {
 	run := fmt.Sprintf("alone-%d", time.Now().UnixNano())
-	return drain(b, n, nil, func(_ *licensespringtest.Server, _ string, i int) *nats.Msg {
+	return drain(b, n, nil, func(_ []string, i int) *nats.Msg {
 		return commandMsg(run+healthyTag, i)
 	})
 }
@@ -102,9 +102,9 @@ func drainWithOutage(b *testing.B, n int) drainTimes {
 	run := fmt.Sprintf("outage-%d", time.Now().UnixNano())
 	return drain(b, n, func(ls *licensespringtest.Server) {
 		ls.SetFailureRate(1, http.StatusServiceUnavailable)
-	}, func(_ *licensespringtest.Server, license string, i int) *nats.Msg {
+	}, func(licenses []string, i int) *nats.Msg {
 		if i%2 == 0 {
-			return licensespringMsg(run+downTag, i/2, license)
+			return licensespringMsg(run+downTag, i/2, licenses)
 		}
 		return commandMsg(run+healthyTag, i/2)
 	})
@@ -114,7 +114,7 @@ func drainWithOutage(b *testing.B, n int) drainTimes {
 // down (when not nil) until half of them have their result, and drains them
 // with the worker binary configured for both vendors.
 func drain(b *testing.B, n int, down func(*licensespringtest.Server),
-	msg func(ls *licensespringtest.Server, license string, i int) *nats.Msg) drainTimes {
+	msg func(licenses []string, i int) *nats.Msg) drainTimes {
 	b.Helper()
 	srv := startServer(b, false)
 	defer srv.Shutdown()
@@ -122,8 +122,12 @@ func drain(b *testing.B, n int, down func(*licensespringtest.Server),
 	setup(b, js)
 	uipathFake := newFake(b)
 	ls := licensespringtest.NewServer(b, licensespringtest.Options{KeepRequests: 1})
-	license := strconv.FormatInt(ls.AddLicense(licensespringtest.License{ProductShortCode: "bench", MaxUsers: users}), 10)
-	publishAll(b, js, n, func(i int) *nats.Msg { return msg(ls, license, i) })
+	licenses := make([]string, users/licenseUsers)
+	for i := range licenses {
+		id := ls.AddLicense(licensespringtest.License{ProductShortCode: "bench", MaxUsers: licenseUsers})
+		licenses[i] = strconv.FormatInt(id, 10)
+	}
+	publishAll(b, js, n, func(i int) *nats.Msg { return msg(licenses, i) })
 
 	fin := watchFinishes(b, nc, n)
 	if down != nil {
@@ -154,15 +158,21 @@ func drain(b *testing.B, n int, down func(*licensespringtest.Server),
 	return out
 }
 
+// licenseUsers are the seats of one LicenseSpring license. The users are
+// spread over licenses this size because a license object lists its
+// users, and the fake builds it for every list call.
+const licenseUsers = 100
+
 // licensespringMsg returns the i-th LicenseSpring command of a run: an
-// assign of license the first time a user comes round, a release the next.
-func licensespringMsg(run string, i int, license string) *nats.Msg {
+// assign of the user's license the first time a user comes round, a
+// release the next.
+func licensespringMsg(run string, i int, licenses []string) *nats.Msg {
 	typ := events.SubjectAssign
 	if (i/users)%2 == 1 {
 		typ = events.SubjectRelease
 	}
 	cmd := events.NewCommand(typ, "bench/hr", fmt.Sprintf("%s-%07d", run, i), time.Now(), events.CommandData{
-		Vendor: "licensespring", User: fmt.Sprintf("bench-user-%05d@example.com", i%users), Licenses: []string{license},
+		Vendor: "licensespring", User: fmt.Sprintf("bench-user-%05d@example.com", i%users), Licenses: []string{licenses[i%users/licenseUsers]},
 	})
 	data, err := json.Marshal(cmd)
 	if err != nil {
