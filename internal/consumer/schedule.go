@@ -115,9 +115,10 @@ func (l *Loop) readyLocked(ln *lane) {
 }
 
 // runCapOf is how many running slots one vendor may take: all of them while
-// it is the only vendor this worker has seen, three quarters otherwise.
+// it is the only vendor this worker has seen (or the only one whose circuit
+// is not open: shares.go), three quarters otherwise.
 func (l *Loop) runCapOf() int {
-	if len(l.order) == 1 {
+	if l.lone() {
 		return l.runCap
 	}
 	return l.vendorRunCap
@@ -125,10 +126,10 @@ func (l *Loop) runCapOf() int {
 
 // heldCapOf is how many commands one vendor may hold in the window: all of
 // it while it is the only vendor this worker has seen (parking its commands
-// would leave room for nobody and bring them back seconds later), three
-// quarters otherwise.
+// would leave room for nobody and bring them back seconds later) or the only
+// one whose circuit is not open, three quarters otherwise.
 func (l *Loop) heldCapOf() int {
-	if len(l.order) == 1 {
+	if l.lone() {
 		return cap(l.held)
 	}
 	return l.vendorHeldCap

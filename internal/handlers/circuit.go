@@ -44,3 +44,14 @@ func (h *Handler) whileOpen(ctx context.Context, v vendors.Vendor, d Delivery) e
 	h.opts.Observer.ObserveCommand(d.Command.Type, d.Command.Data.Vendor, "deferred", 0)
 	return err
 }
+
+// CircuitOpen reports whether the vendor name's calls are refused now
+// without being made: its circuit is open (see whileOpen).
+func (h *Handler) CircuitOpen(name string) bool {
+	v, err := h.opts.Vendors.Get(name)
+	if err != nil {
+		return false
+	}
+	c, ok := v.(circuit)
+	return ok && c.Open() != nil
+}
