@@ -115,10 +115,11 @@ func (l *Loop) readyLocked(ln *lane) {
 }
 
 // runCapOf is how many running slots one vendor may take: all of them while
-// it is the only vendor this worker has seen (or the only one whose circuit
-// is not open: shares.go), three quarters otherwise.
+// it is the only vendor this worker has seen, three quarters otherwise (a
+// vendor whose circuit is open keeps its share here: its commands need a
+// running slot to be deferred, and do so quickly).
 func (l *Loop) runCapOf() int {
-	if l.lone() {
+	if len(l.order) == 1 {
 		return l.runCap
 	}
 	return l.vendorRunCap
