@@ -115,7 +115,9 @@ func (l *Loop) readyLocked(ln *lane) {
 }
 
 // runCapOf is how many running slots one vendor may take: all of them while
-// it is the only vendor this worker has seen, three quarters otherwise.
+// it is the only vendor this worker has seen, three quarters otherwise (a
+// vendor whose circuit is open keeps its share here: its commands need a
+// running slot to be deferred, and do so quickly).
 func (l *Loop) runCapOf() int {
 	if len(l.order) == 1 {
 		return l.runCap
@@ -125,10 +127,10 @@ func (l *Loop) runCapOf() int {
 
 // heldCapOf is how many commands one vendor may hold in the window: all of
 // it while it is the only vendor this worker has seen (parking its commands
-// would leave room for nobody and bring them back seconds later), three
-// quarters otherwise.
+// would leave room for nobody and bring them back seconds later) or the only
+// one whose circuit is not open, three quarters otherwise.
 func (l *Loop) heldCapOf() int {
-	if len(l.order) == 1 {
+	if l.lone() {
 		return cap(l.held)
 	}
 	return l.vendorHeldCap

@@ -208,6 +208,11 @@ func (h *Handler) Handle(ctx context.Context, d Delivery) (Reply, error) {
 		h.opts.Observer.ObserveCommand(d.Command.Type, d.Command.Data.Vendor, verr.Code, 0)
 		return Reject(d.Command, d.Seq, "", verr, t.start)
 	}
+	if resolveErr == nil {
+		if err := h.whileOpen(ctx, v, d); err != nil { // circuit.go
+			return Reply{}, err
+		}
+	}
 	t.cmd, t.digest = d.Command, Digest(d.Command)
 	if resolveErr == nil && h.takesHold(t.cmd) && t.cmd.Data.User != "" {
 		if s, known := h.knownHolder(v, t.cmd); known { // userids.go

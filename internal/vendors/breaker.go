@@ -102,6 +102,24 @@ func (b *Breaker) allow() (probe bool, err error) {
 	return true, nil
 }
 
+// Open returns what a call would be answered now without calling the
+// vendor: ErrCircuitOpen, with the wait until the probe, while the circuit
+// is open or its probe is in flight; nil while a call would go through
+// (the circuit closed, or half open with the probe not taken). It takes no
+// probe, so a caller may ask before it does any work of its own.
+func (b *Breaker) Open() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	switch {
+	case b.state == CircuitOpen && now.Before(b.openUntil):
+		return b.openError(b.openUntil.Sub(now))
+	case b.state != CircuitClosed && b.probing:
+		return b.openError(time.Second)
+	}
+	return nil
+}
+
 func (b *Breaker) openError(wait time.Duration) error {
 	return &Error{Class: ErrTransient, Op: b.Name(), RetryAfter: wait, Err: ErrCircuitOpen,
 		Message: fmt.Sprintf("%s failed %d times in a row; next probe in %s", b.Name(), b.cfg.Threshold, wait.Round(time.Millisecond))}

@@ -202,3 +202,34 @@ func TestRetryDefersAtOnceWhileTheCircuitIsOpen(t *testing.T) {
 		t.Errorf("attempts = %d, want 3 failures and the refused 4th", attempts)
 	}
 }
+
+// Open tells, without calling the vendor or taking the probe, what a call
+// would be answered: refused with the wait until the probe while the
+// circuit is open, let through once the cooldown is over.
+func TestBreakerOpenSaysWhatACallWouldGet(t *testing.T) {
+	b, fake, clk, _ := breakerOnFake(t)
+	ctx := context.Background()
+	list := func() error { _, err := b.List(ctx, uipathtest.DemoAccount, uipathtest.DemoUsers[0]); return err }
+	if err := b.Open(); err != nil {
+		t.Fatalf("closed circuit: Open() = %v, want nil", err)
+	}
+	fake.SetFailureRate(1, http.StatusServiceUnavailable)
+	for range 3 {
+		_ = list()
+	}
+	calls := len(fake.Requests())
+	err := b.Open()
+	if !errors.Is(err, vendors.ErrCircuitOpen) || vendors.RetryAfterOf(err) != 30*time.Second {
+		t.Fatalf("open circuit: Open() = %v (retry after %s), want ErrCircuitOpen after 30s", err, vendors.RetryAfterOf(err))
+	}
+	clk.Advance(30 * time.Second)
+	if err := b.Open(); err != nil {
+		t.Fatalf("cooldown over: Open() = %v, want nil (a call would be the probe)", err)
+	}
+	if got := len(fake.Requests()); got != calls {
+		t.Errorf("Open called the vendor %d times", got-calls)
+	}
+	if err := list(); errors.Is(err, vendors.ErrCircuitOpen) {
+		t.Errorf("the call after Open: %v, want it let through as the probe (Open took none)", err)
+	}
+}
