@@ -170,21 +170,25 @@ func (lc *Lifecycle) after(ctx context.Context, d handlers.Delivery, r handlers.
 // release ends, but for the seats unscheduled: the ledger showed none
 // pending there (a purge of nothing is a JetStream request all the same).
 func (lc *Lifecycle) expiries(ctx context.Context, cmd events.Command, from lifecycle.Stamp, res events.Result, unscheduled []string) error {
+	set := lifecycle.Expiries(cmd, res, from)
+	cancelled := slices.DeleteFunc(lifecycle.Cancelled(cmd, res), func(s lifecycle.Seat) bool {
+		return slices.Contains(unscheduled, s.Code)
+	})
+	if len(set) == 0 && len(cancelled) == 0 {
+		return nil // most releases: nothing scheduled, nothing to cancel
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	st, err := lc.stream(ctx)
 	if err != nil {
 		return err
 	}
-	for _, e := range lifecycle.Expiries(cmd, res, from) {
+	for _, e := range set {
 		if err := retrying(ctx, func() error { return lc.schedule(ctx, st, e) }); err != nil {
 			return fmt.Errorf("schedule the expiry of %s: %w", e.Seat.Code, err)
 		}
 	}
-	for _, seat := range lifecycle.Cancelled(cmd, res) {
-		if slices.Contains(unscheduled, seat.Code) {
-			continue
-		}
+	for _, seat := range cancelled {
 		if err := retrying(ctx, func() error {
 			return st.Purge(ctx, jetstream.WithPurgeSubject(seat.Subject()))
 		}); err != nil {

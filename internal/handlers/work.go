@@ -49,9 +49,9 @@ func (h *Handler) work(ctx context.Context, t *task) (Reply, error) {
 	res.Data.Attempts = t.rec.Attempts + attempts
 	res.Data.DurationMS = h.clock.Now().Sub(t.start).Milliseconds()
 
-	bctx, cancel := bookkeeping(ctx)
-	defer cancel()
-	if acq.hold != nil && (errors.Is(err, ErrClaimLost) || err == nil && acq.hold.confirm(bctx) != nil) {
+	// The writes below must happen even if ctx has just ended; each path
+	// makes its bookkeeping context when it has one to do.
+	if acq.hold != nil && (errors.Is(err, ErrClaimLost) || err == nil && !acq.hold.valid() && h.confirm(ctx, acq.hold) != nil) {
 		// Not ours any more: whoever holds the user now decides; this
 		// delivery publishes nothing.
 		h.opts.Observer.ObserveCommand(t.cmd.Type, t.cmd.Data.Vendor, "hold_lost", h.clock.Now().Sub(t.start))
@@ -60,6 +60,8 @@ func (h *Handler) work(ctx context.Context, t *task) (Reply, error) {
 	if err != nil {
 		// Deferred, or cancelled by a shutdown: let the next delivery, on
 		// any replica, start at once, with the attempts counted.
+		bctx, cancel := bookkeeping(ctx)
+		defer cancel()
 		if acq.hold != nil {
 			acq.hold.release(bctx)
 		}
@@ -78,9 +80,19 @@ func (h *Handler) work(ctx context.Context, t *task) (Reply, error) {
 		e, rev := acq.hold.written()
 		h.remember(acq.hold.key, t.cmd.ID, res.Data.Licenses, e, rev)
 	default:
+		bctx, cancel := bookkeeping(ctx)
+		defer cancel()
 		acq.hold.release(bctx)
 	}
 	return reply, err
+}
+
+// confirm re-establishes hold before its holder commits (see
+// userHold.confirm), even if ctx has just ended.
+func (h *Handler) confirm(ctx context.Context, hold *userHold) error {
+	bctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	return hold.confirm(bctx)
 }
 
 // changedAnything reports whether res records a seat decided.
