@@ -127,16 +127,21 @@ func commandMsg(run string, i int) *nats.Msg {
 	if (i/users)%2 == 1 {
 		typ = events.SubjectRelease
 	}
-	cmd := events.NewCommand(typ, "bench/hr", fmt.Sprintf("%s-%07d", run, i), time.Now(), events.CommandData{
+	return commandMessage(typ, fmt.Sprintf("%s-%07d", run, i), events.CommandData{
 		Vendor: "uipath", Account: account, User: userName(i), Licenses: []string{bundle},
 	})
-	data, err := json.Marshal(cmd)
+}
+
+// commandMessage is the message of a command of type typ with id id.
+func commandMessage(typ, id string, data events.CommandData) *nats.Msg {
+	cmd := events.NewCommand(typ, "bench/hr", id, time.Now(), data)
+	b, err := json.Marshal(cmd)
 	if err != nil {
 		panic(err)
 	}
 	return &nats.Msg{
 		Subject: typ,
-		Data:    data,
+		Data:    b,
 		Header:  nats.Header{events.HeaderContentType: {events.ContentType}, nats.MsgIdHdr: {cmd.ID}},
 	}
 }
@@ -187,7 +192,16 @@ type results struct {
 func watchResults(b *testing.B, nc *nats.Conn, want int) *results {
 	b.Helper()
 	r := &results{want: int64(want), done: make(chan struct{}), published: make(map[string]time.Time)}
-	sub, err := nc.Subscribe("license.*", r.receive)
+	subscribeResults(b, nc, r.receive)
+	return r
+}
+
+// subscribeResults has receive called with every result (and every other
+// message on license.*, which receive tells apart) until the benchmark
+// ends; no message is dropped for a slow receiver.
+func subscribeResults(b *testing.B, nc *nats.Conn, receive nats.MsgHandler) {
+	b.Helper()
+	sub, err := nc.Subscribe("license.*", receive)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -198,7 +212,6 @@ func watchResults(b *testing.B, nc *nats.Conn, want int) *results {
 	if err := nc.Flush(); err != nil {
 		b.Fatal(err)
 	}
-	return r
 }
 
 func (r *results) notePublished(id string, at time.Time) {

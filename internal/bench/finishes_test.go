@@ -35,17 +35,7 @@ type finishes struct {
 func watchFinishes(b *testing.B, nc *nats.Conn, want int) *finishes {
 	b.Helper()
 	f := &finishes{want: want, done: make(chan struct{}), first: make(map[string]time.Duration, want)}
-	sub, err := nc.Subscribe("license.*", f.receive)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := sub.SetPendingLimits(-1, -1); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = sub.Unsubscribe() })
-	if err := nc.Flush(); err != nil {
-		b.Fatal(err)
-	}
+	subscribeResults(b, nc, f.receive)
 	return f
 }
 

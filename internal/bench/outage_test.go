@@ -2,7 +2,6 @@ package bench_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -171,18 +170,9 @@ func licensespringMsg(run string, i int, licenses []string) *nats.Msg {
 	if (i/users)%2 == 1 {
 		typ = events.SubjectRelease
 	}
-	cmd := events.NewCommand(typ, "bench/hr", fmt.Sprintf("%s-%07d", run, i), time.Now(), events.CommandData{
+	return commandMessage(typ, fmt.Sprintf("%s-%07d", run, i), events.CommandData{
 		Vendor: "licensespring", User: fmt.Sprintf("bench-user-%05d@example.com", i%users), Licenses: []string{licenses[i%users/licenseUsers]},
 	})
-	data, err := json.Marshal(cmd)
-	if err != nil {
-		panic(err)
-	}
-	return &nats.Msg{
-		Subject: typ,
-		Data:    data,
-		Header:  nats.Header{events.HeaderContentType: {events.ContentType}, nats.MsgIdHdr: {cmd.ID}},
-	}
 }
 
 // streamWrites returns the last sequence of a stream: every message ever
