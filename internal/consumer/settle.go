@@ -159,7 +159,9 @@ func fallbackID(meta *jetstream.MsgMetadata) string {
 }
 
 // putOff brings the command back after delay through a schedule and acks
-// this delivery; without schedules, or if the schedule cannot be stored, it
+// this delivery (a plain ack, see ack: were it lost, the redelivery and the
+// scheduled copy are one command id, which its record and hold keep to
+// one run); without schedules, or if the schedule cannot be stored, it
 // naks with the delay instead (the command then waits ack-pending).
 // It reports whether the delivery was acked.
 func (l *Loop) putOff(j *job, err error, delay time.Duration) (bool, error) {
@@ -170,7 +172,7 @@ func (l *Loop) putOff(j *job, err error, delay time.Duration) (bool, error) {
 		}
 		serr := l.reschedule(l.work, j, time.Now().Add(delay), parked)
 		if serr == nil {
-			return true, j.msg.DoubleAck(l.work)
+			return true, l.ack(j)
 		}
 		l.log.Warn("schedule deferred command; handing it back instead", zap.String("command_id", j.cmd.ID), zap.Error(serr))
 	}
