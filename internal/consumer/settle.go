@@ -179,9 +179,11 @@ func (l *Loop) putOff(j *job, err error, delay time.Duration) (bool, error) {
 	return false, j.msg.NakWithDelay(delay)
 }
 
-// ack acks a command whose result is published and stored. A plain ack
-// is enough: were it lost, the redelivery would find the record and
-// replay it (announced once, see Reply.Published). A scheduled copy is
+// ack acks a delivery whose command is settled (its result published and
+// stored) or put off (its schedule stored). A plain ack is enough: were it
+// lost, the redelivery would find the record and replay it (announced
+// once, see Reply.Published), or run beside the scheduled copy under the
+// same command id. A scheduled copy is
 // deleted after its ack, so that ack is confirmed first (DoubleAck): a
 // copy deleted while its ack is still in doubt would be neither
 // redelivered nor settled.
