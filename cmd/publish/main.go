@@ -10,6 +10,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -64,6 +66,22 @@ type app struct {
 func (a *app) unreachable(err error) int {
 	fmt.Fprintf(a.stderr, "publish: %v\n", err)
 	return exitNoNATS
+}
+
+// parseVerb parses the flags of verb, which takes no positional argument.
+// ok is false when the run ends here, with status: help asked for, a bad
+// flag, or an argument.
+func (a *app) parseVerb(fs *flag.FlagSet, verb string, args []string) (status int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitUsage, false
+	}
+	if fs.NArg() > 0 {
+		return a.usagef("%s: unexpected argument %q", verb, fs.Arg(0)), false
+	}
+	return exitOK, true
 }
 
 // usagef prints a one-line hint and returns the usage exit status.

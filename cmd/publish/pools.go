@@ -21,14 +21,8 @@ func runPools(ctx context.Context, a *app, args []string) int {
 	account := fs.String("account", "", "vendor account (default: each worker's configured account)")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for the answers")
 	server := fs.String("server", "", "NATS URL (default $NATS_URL, else "+defaultURL+")")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		return a.usagef("pools: unexpected argument %q", fs.Arg(0))
+	if status, ok := a.parseVerb(fs, "pools", args); !ok {
+		return status
 	}
 	c, err := connect(*server)
 	if err != nil {

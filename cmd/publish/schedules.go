@@ -78,14 +78,8 @@ func runSchedules(ctx context.Context, a *app, args []string) int {
 	user := fs.String("user", "", "only this user's (or this person's, for dated person events)")
 	asJSON := fs.Bool("json", false, "print one JSON object a line")
 	server := fs.String("server", "", "NATS URL (default $NATS_URL, else "+defaultURL+")")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		return a.usagef("schedules: unexpected argument %q", fs.Arg(0))
+	if status, ok := a.parseVerb(fs, "schedules", args); !ok {
+		return status
 	}
 	if *vendor != "" && !events.KnownVendor(*vendor) {
 		return a.usagef("schedules: unknown vendor %q; want one of %s", *vendor, strings.Join(events.Vendors, ", "))

@@ -168,14 +168,8 @@ func runWatch(ctx context.Context, a *app, args []string) int {
 	noFollow := fs.Bool("no-follow", false, "stop once caught up instead of waiting for new results")
 	untilIdle := fs.Bool("until-idle", false, "same as --no-follow")
 	server := fs.String("server", "", "NATS URL (default $NATS_URL, else "+defaultURL+")")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		return a.usagef("watch: unexpected argument %q", fs.Arg(0))
+	if status, ok := a.parseVerb(fs, "watch", args); !ok {
+		return status
 	}
 	subjects, err := filter.subjects()
 	if err != nil {

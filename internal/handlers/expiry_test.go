@@ -17,10 +17,7 @@ import (
 // record an earlier build wrote (it may have scheduled an expiry).
 func TestAReleaseKnowsWhereNoExpiryIsPending(t *testing.T) {
 	w := newWorld(t)
-	for _, code := range []string{"AAA", "BBB", "CCC"} {
-		w.fake.SetPool(account, code, 5)
-	}
-	w.fake.AddUser(account, "u1")
+	w.pools("u1", "AAA", "BBB", "CCC")
 	a, b := w.replica("a"), w.replica("b")
 	mustHandle(t, a, cmd(events.SubjectAssign, "plain", "u1", base, "AAA"), 1)
 	timed := cmd(events.SubjectAssign, "timed", "u1", base.Add(time.Minute), "BBB")
@@ -50,10 +47,7 @@ func TestAReleaseKnowsWhereNoExpiryIsPending(t *testing.T) {
 // release there cancels as before.
 func TestAnEarlierBuildsLedgerLeavesExpiriesToCancel(t *testing.T) {
 	w := newWorld(t)
-	for _, code := range []string{"AAA", "BBB"} {
-		w.fake.SetPool(account, code, 5)
-	}
-	w.fake.AddUser(account, "u1")
+	w.pools("u1", "AAA", "BBB")
 	h := w.replica("a")
 	// The earlier build's entry: AAA recorded without expiry state, and
 	// the hold of a finished assign of BBB without it either.
@@ -90,10 +84,7 @@ func TestAnEarlierBuildsLedgerLeavesExpiriesToCancel(t *testing.T) {
 // and the entry is read after all, and the outcome is the same.
 func TestTheNextCommandOfAUserReusesTheEntryItsWorkerWrote(t *testing.T) {
 	w := newWorld(t)
-	for _, code := range []string{"AAA", "BBB", "CCC"} {
-		w.fake.SetPool(account, code, 5)
-	}
-	w.fake.AddUser(account, "u1")
+	w.pools("u1", "AAA", "BBB", "CCC")
 	a, b := w.replica("a"), w.replica("b")
 	mustHandle(t, a, cmd(events.SubjectAssign, "first", "u1", base, "AAA"), 1)
 	reads := w.ledger.readCount()
@@ -114,4 +105,13 @@ func TestTheNextCommandOfAUserReusesTheEntryItsWorkerWrote(t *testing.T) {
 	if got := w.fake.Held(account, "u1"); !slices.Equal(got, []string{"BBB"}) {
 		t.Errorf("u1 holds %v, want [BBB]", got)
 	}
+}
+
+// pools gives the world's account a pool of 5 seats of each code and the
+// user user.
+func (w *world) pools(user string, codes ...string) {
+	for _, code := range codes {
+		w.fake.SetPool(account, code, 5)
+	}
+	w.fake.AddUser(account, user)
 }
