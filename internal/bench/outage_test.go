@@ -50,9 +50,9 @@ func BenchmarkDrainWithAVendorDown(b *testing.B) {
 		b.StartTimer()
 	}
 	// Alone is drained before and after the outage, and the two p99s
-	// averaged: the machine's pace drifts over minutes (by a third on the
-	// shared 2-core machine of docs/performance.md), and a drift that
-	// changes pace steadily over the three drains then cancels out.
+	// averaged: the machine's pace drifts within minutes (docs/performance.md,
+	// "Draining with a vendor down"), and a drift that changes pace steadily
+	// over the three drains then cancels out.
 	p99 := mixed.percentile(0.99)
 	aloneP99 := (before.percentile(0.99) + after.percentile(0.99)) / 2
 	b.ReportMetric(seconds(before.percentile(0.99)), "alone-before-p99-s")

@@ -62,9 +62,9 @@ const pairs = 5
 // in alternating order (relay first, then pipeline first, ...), and
 // reports the median of the pairs' ratios: on a shared machine, whatever
 // else runs changes a run's figure, and two runs side by side share most
-// of it. The machine's pace also drifts over a run, by a third within
-// minutes on the 2-core machine of docs/performance.md; alternating the
-// order keeps that drift from favouring whichever side runs second.
+// of it. The machine's pace also drifts within minutes (docs/performance.md,
+// "What is measured"); alternating the order keeps a steady drift from
+// favouring whichever side runs second.
 func benchPairs(b *testing.B, mode syncMode, n int) {
 	var ratios, cpuRatios []float64
 	for i := range pairs {
