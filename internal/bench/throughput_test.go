@@ -48,54 +48,61 @@ func BenchmarkThroughput(b *testing.B) {
 			b.Run(mode.name+"/vendor-relay", func(b *testing.B) { benchVendorRelay(b, mode, n) })
 		}
 		b.Run(mode.name+"/pipeline", func(b *testing.B) { benchPipeline(b, mode, n) })
-		if !mode.always {
-			benchPairs(b, mode, n)
+		// The pipeline's ratio that matters at each setting, taken as
+		// side-by-side pairs: to vendor-relay at the default interval, to
+		// the relay with fsync always.
+		if mode.always {
+			benchPairs(b, mode, n, "relay", func(b *testing.B) { benchRaw(b, mode, n, true) })
+		} else {
+			benchPairs(b, mode, n, "vendor-relay", func(b *testing.B) { benchVendorRelay(b, mode, n) })
 		}
 	}
 }
 
-// pairs is how many times benchPairs runs vendor-relay and the pipeline
-// side by side.
+// pairs is how many times benchPairs runs the pipeline and what it is
+// compared with side by side.
 const pairs = 5
 
-// benchPairs runs vendor-relay and the pipeline side by side, pairs times,
-// in alternating order (relay first, then pipeline first, ...), and
-// reports the median of the pairs' ratios: on a shared machine, whatever
-// else runs changes a run's figure, and two runs side by side share most
-// of it. The machine's pace also drifts within minutes (docs/performance.md,
-// "What is measured"); alternating the order keeps a steady drift from
-// favouring whichever side runs second.
-func benchPairs(b *testing.B, mode syncMode, n int) {
+// benchPairs runs base (named name) and the pipeline side by side, pairs
+// times, in alternating order (base first, then the pipeline first, ...),
+// and reports the median of the pairs' ratios: on a shared machine,
+// whatever else runs changes a run's figure, and two runs side by side
+// share most of it. The machine's pace also drifts within minutes
+// (docs/performance.md, "What is measured"); alternating the order keeps a
+// steady drift from favouring whichever side runs second.
+func benchPairs(b *testing.B, mode syncMode, n int, name string, base func(b *testing.B)) {
 	var ratios, cpuRatios []float64
 	for i := range pairs {
-		relay := func() {
-			b.Run(fmt.Sprintf("%s/pair-%d/vendor-relay", mode.name, i+1), func(b *testing.B) { benchVendorRelay(b, mode, n) })
-		}
+		compared := func() { b.Run(fmt.Sprintf("%s/pair-%d/%s", mode.name, i+1, name), base) }
 		pipeline := func() {
 			b.Run(fmt.Sprintf("%s/pair-%d/pipeline", mode.name, i+1), func(b *testing.B) { benchPipeline(b, mode, n) })
 		}
 		if i%2 == 0 {
-			relay()
+			compared()
 			pipeline()
 		} else {
-			// The pipeline's own line then names no ratio: the relay
+			// The pipeline's own line then names no ratio to base: the
 			// figure it would use is the previous pair's.
-			delete(ceilings[mode.name], "vendor-relay")
-			delete(ceilings[mode.name], "vendor-relay-cpu")
+			delete(ceilings[mode.name], name)
+			delete(ceilings[mode.name], name+"-cpu")
 			pipeline()
-			relay()
+			compared()
 		}
 		c := ceilings[mode.name]
-		ratios = append(ratios, c["pipeline"]/c["vendor-relay"])
-		cpuRatios = append(cpuRatios, c["vendor-relay-cpu"]/c["pipeline-cpu"])
+		ratios = append(ratios, c["pipeline"]/c[name])
+		if cpu := c[name+"-cpu"]; cpu > 0 {
+			cpuRatios = append(cpuRatios, cpu/c["pipeline-cpu"])
+		}
 	}
 	slices.Sort(ratios)
 	slices.Sort(cpuRatios)
-	b.Run(mode.name+"/pipeline-over-vendor-relay", func(b *testing.B) {
-		b.ReportMetric(ratios[len(ratios)/2], "median-x-vendor-relay")
-		b.ReportMetric(ratios[0], "min-x-vendor-relay")
-		b.ReportMetric(ratios[len(ratios)-1], "max-x-vendor-relay")
-		b.ReportMetric(cpuRatios[len(cpuRatios)/2], "median-x-vendor-relay-cpu")
+	b.Run(mode.name+"/pipeline-over-"+name, func(b *testing.B) {
+		b.ReportMetric(ratios[len(ratios)/2], "median-x-"+name)
+		b.ReportMetric(ratios[0], "min-x-"+name)
+		b.ReportMetric(ratios[len(ratios)-1], "max-x-"+name)
+		if len(cpuRatios) > 0 {
+			b.ReportMetric(cpuRatios[len(cpuRatios)/2], "median-x-"+name+"-cpu")
+		}
 	})
 }
 
