@@ -2,6 +2,7 @@ package bench_test
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -127,11 +128,7 @@ func (f *finishes) times(b *testing.B) drainTimes {
 func (f *finishes) ids() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make([]string, 0, len(f.first))
-	for id := range f.first {
-		out = append(out, id)
-	}
-	return out
+	return slices.Collect(maps.Keys(f.first))
 }
 
 // countResults reads the results in LICENSE_EVENTS and fails the benchmark
